@@ -1,0 +1,34 @@
+/**
+ * The ordered list of chapters (rustlings keeps the same kind of manifest):
+ * where each one's learner file, reference solution and grading suite are.
+ */
+import path from 'node:path';
+import { PROJECT } from './paths.ts';
+
+export interface ChapterInfo {
+  readonly number: number;
+  readonly slug: string;
+  readonly title: string;
+  /** One line: what the learner builds. */
+  readonly goal: string;
+}
+
+export const CHAPTERS: readonly ChapterInfo[] = [
+  { number: 1, slug: '01-chroot', title: 'chroot', goal: 'run a command inside a root filesystem, and see why that is not enough' },
+  { number: 2, slug: '02-namespaces', title: 'namespaces', goal: 'PID, mount, UTS and IPC namespaces, pivot_root and /proc' },
+];
+
+export type Target = 'chapters' | 'solutions';
+
+export function findChapter(number: number): ChapterInfo | undefined {
+  return CHAPTERS.find((c) => c.number === number);
+}
+
+/** chapters/02-namespaces/container.ts, or its twin under solutions/. */
+export function chapterFile(chapter: ChapterInfo, target: Target): string {
+  return path.join(PROJECT, target, chapter.slug, 'container.ts');
+}
+
+export function lessonFile(chapter: ChapterInfo): string {
+  return path.join(PROJECT, 'chapters', chapter.slug, 'README.md');
+}

@@ -1,0 +1,74 @@
+/**
+ * npm run chapter <N> [-- [--solution] [options] [command [args…]]]
+ *
+ * Runs chapter N's container program — the learner's file, or the reference
+ * solution with --solution — with the command given (default: an interactive
+ * /bin/sh). Without N, offers a picker.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import chalk from 'chalk';
+import { CHAPTERS, chapterFile, findChapter } from '../chapters.ts';
+import { ROOTFS } from '../paths.ts';
+import { ensureRootfs } from '../rootfs/build.ts';
+import type { Container } from '../runtime/container.ts';
+import { UsageError, describeError } from '../runtime/errors.ts';
+import { parseRunnerOptions } from '../runtime/options.ts';
+import { runContainer } from '../runtime/run.ts';
+import { pickChapter } from './picker.ts';
+import { requireRoot } from './root.ts';
+
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [--] [command [args…]]]';
+
+async function main(argv: string[]): Promise<number> {
+  let [first, ...rest] = argv;
+  if (first === undefined || first === '--') {
+    const picked = await pickChapter();
+    if (picked === null) return 2;
+    first = String(picked);
+  }
+  if (first === '--help' || first === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  const chapter = /^\d+$/.test(first) ? findChapter(Number(first)) : undefined;
+  if (!chapter) throw new UsageError(`Expected a chapter number (${CHAPTERS.map((c) => c.number).join(', ')}), got ${JSON.stringify(first)}\n${USAGE}`);
+  if (rest[0] === '--') rest = rest.slice(1);
+
+  const options = parseRunnerOptions(rest);
+  requireRoot();
+  const rootfs = options.rootfs ?? ROOTFS;
+  if (options.rootfs !== undefined) {
+    if (!fs.existsSync(options.rootfs) || !fs.statSync(options.rootfs).isDirectory()) {
+      throw new UsageError(`rootfs not found: ${options.rootfs} is not a directory`);
+    }
+  } else {
+    ensureRootfs(rootfs, (line) => console.error(chalk.dim(line)));
+  }
+
+  const c: Container = {
+    id: crypto.randomBytes(6).toString('hex'),
+    name: options.name,
+    hostname: options.hostname,
+    rootfs: fs.realpathSync(rootfs),
+    command: options.command,
+    env: [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOME=/root',
+      `HOSTNAME=${options.hostname}`,
+      `TERM=${process.env.TERM ?? 'xterm'}`,
+      'container=workbook',
+    ],
+  };
+  const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
+  return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
+    if (!(error instanceof UsageError) && error instanceof Error && error.name !== 'SyscallError') console.error(chalk.dim(error.stack));
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

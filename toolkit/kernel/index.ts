@@ -1,0 +1,15 @@
+/**
+ * The kernel toolkit: the system calls a container runtime is made of, one
+ * file per mechanism, each with its man page. Import everything from here.
+ */
+export * from './constants.ts';
+export { SyscallError, isSyscallError } from './error.ts';
+export { errnoName } from './errno.ts';
+export { syscallNumber } from './syscall-numbers.ts';
+export { unshare, setns } from './namespaces.ts';
+export { mount, umount2 } from './mount.ts';
+export { pivotRoot } from './pivot-root.ts';
+export { chroot, chdir } from './chroot.ts';
+export { sethostname, HOST_NAME_MAX } from './hostname.ts';
+export { execve } from './exec.ts';
+export { setParentDeathSignal } from './process.ts';

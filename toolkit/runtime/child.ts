@@ -1,0 +1,73 @@
+/**
+ * The child stage: the container's first process, before it becomes the
+ * user's command. It runs as plain JavaScript (see bundle.ts), already inside
+ * the namespaces the runner made for it, and as PID 1 when there is a new
+ * PID namespace.
+ *
+ *   1. die with the runner (PR_SET_PDEATHSIG), never outlive it
+ *   2. wait on fd 3 until the runner has prepared the host side
+ *   3. run the chapter's setupContainer() — mounts, pivot_root, hostname
+ *   4. execve the command: same PID, so the command is PID 1
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, setParentDeathSignal } from '../kernel/index.ts';
+import { libc } from '../kernel/libc.ts';
+import type { ChapterSteps, Container } from './container.ts';
+import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
+import { LineReader } from './sync-socket.ts';
+
+const SYNC_FD = 3;
+const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
+
+export async function childStage(chapter: ChapterSteps): Promise<never> {
+  setParentDeathSignal(SIGKILL);
+  const socket = new net.Socket({ fd: SYNC_FD, readable: true, writable: true });
+  const line = await new LineReader(socket).next();
+  if (line === null) process.exit(EXIT_SETUP_FAILED); // the runner is gone; nothing to do
+  const c = JSON.parse(line) as Container;
+  // The socket must not leak into the command; its closing tells the runner that exec happened.
+  fcntl(SYNC_FD, F_SETFD, 'int', FD_CLOEXEC);
+
+  try {
+    chapter.setupContainer(c);
+  } catch (error) {
+    fail(`container setup failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
+  }
+
+  const [name, ...args] = c.command;
+  const file = lookPath(name!, c.env);
+  try {
+    execve(file, [name!, ...args], c.env);
+  } catch (error) {
+    if (isSyscallError(error, 'ENOENT')) fail(`${name}: command not found in the container`, EXIT_COMMAND_NOT_FOUND);
+    if (isSyscallError(error, 'EACCES')) fail(`${name}: permission denied (not executable?)`, EXIT_COMMAND_NOT_EXECUTABLE);
+    fail(`cannot run ${name}: ${describeError(error)}`, EXIT_COMMAND_NOT_EXECUTABLE);
+  }
+}
+
+/** The first PATH entry (the container's PATH, after setup) holding an executable `name`, like execvp(3). */
+function lookPath(name: string, env: readonly string[]): string {
+  if (name.includes('/')) return name;
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const dir of pathVar.split(':')) {
+    const candidate = path.join(dir || '.', name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here; try the next directory
+    }
+  }
+  return name; // execve will say ENOENT
+}
+
+function fail(message: string, code: number, error?: unknown): never {
+  process.stderr.write(`\x1b[31mworkbook:\x1b[0m ${message}\n`);
+  // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
+  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError') {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  process.exit(code);
+}

@@ -1,0 +1,56 @@
+/**
+ * What a container is, to the workbook: the settings the runner has validated,
+ * and the steps a chapter contributes. A chapter module exports some of these
+ * steps; the runner calls each at its moment (see stages in README.md):
+ *
+ *   host (runner, Node)                          container (first process)
+ *   ───────────────────                          ─────────────────────────
+ *   createNamespaces(c)  ← main thread
+ *   spawn ─────────────────────────────────────▶ waits on the sync socket
+ *   prepareHost(c, pid)  (cgroups, network…)
+ *   "go" ──────────────────────────────────────▶ setupContainer(c)
+ *                                                execve(command)  — same PID
+ *   wait, forward signals ◀───────────────────── exit status
+ *   cleanupHost(c)
+ */
+export interface Container {
+  /** Unique per run: names state files, never reused while the run lives. */
+  readonly id: string;
+  /** The container's name (docker's --name); also the default hostname. */
+  readonly name: string;
+  readonly hostname: string;
+  /** Absolute path of the root filesystem on the host. */
+  readonly rootfs: string;
+  /** argv of the user's command; argv[0] is looked up in the container's PATH. */
+  readonly command: readonly string[];
+  /** The command's environment, "NAME=value" strings. */
+  readonly env: readonly string[];
+}
+
+export interface ChapterSteps {
+  /** Host side, on the runner's main thread, just before the first process is spawned. */
+  createNamespaces?(c: Container): void;
+  /**
+   * For namespaces Node cannot make (a user namespace): the flags the
+   * single-threaded stage (nsexec) unshares instead. See nsexec.c.
+   */
+  namespacesForNsexec?(c: Container): number;
+  /** Host side, once the user namespace exists: write its uid_map and gid_map. */
+  writeIdMaps?(c: Container, pid: number): void;
+  /** Host side, after the spawn and before the container's setup runs. */
+  prepareHost?(c: Container, pid: number): void;
+  /** Inside the container, in its first process, before the command is exec'd. */
+  setupContainer(c: Container): void;
+  /** Host side, after the container has ended — also after a crash or a kill. */
+  cleanupHost?(c: Container): void;
+}
+
+/** Thrown by a learner file's unfinished step, so the runner can say which one. */
+export class TodoError extends Error {
+  override readonly name = 'TodoError';
+}
+
+/** Marks an unfinished step in a learner file. */
+export function todo(step: string): never {
+  throw new TodoError(`not done yet: ${step}`);
+}

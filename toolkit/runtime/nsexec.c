@@ -1,0 +1,105 @@
+/*
+ * nsexec — the workbook's single-threaded stage.
+ *
+ * The kernel refuses unshare(CLONE_NEWUSER) to a process with more than one
+ * thread (unshare(2), EINVAL), and Node always has several. runc hits the
+ * same wall with Go and solves it with a C program that runs before the Go
+ * runtime starts (libcontainer/nsenter/nsexec.c). This is our version, kept
+ * to the few steps that truly need a single thread; everything else stays in
+ * TypeScript where the learner writes it.
+ *
+ * usage: nsexec FLAGS PROGRAM [ARG...]
+ *   FLAGS   clone flags as a decimal number; must include CLONE_NEWUSER
+ *   fd 3    a socket to the runner (see sync-socket.ts)
+ *
+ *   1. unshare(CLONE_NEWUSER)         we are its only member, without a uid yet
+ *   2. "userns" →  ← "mapped"        the runner writes uid_map and gid_map
+ *   3. setresgid/setresuid(0)         become root *of the namespace*, so the
+ *                                     execve below keeps the capabilities
+ *   4. unshare(the other flags)       these namespaces are owned by the new user namespace
+ *   5. fork() if CLONE_NEWPID         only a child is born into a new PID namespace;
+ *                                     we stay to pass signals and the exit status on
+ *   6. "pid N" →, execve(PROGRAM)     the child stage (node), as PID 1
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SYNC_FD 3
+
+static pid_t child = 0;
+
+static void die(const char *what) {
+  fprintf(stderr, "nsexec: %s: %s\n", what, strerrorname_np(errno) ? strerrorname_np(errno) : strerror(errno));
+  _exit(125);
+}
+
+static void say(const char *line) {
+  if (write(SYNC_FD, line, strlen(line)) < 0) die("write(sync socket)");
+}
+
+static void expect(const char *line) {
+  char buf[64] = {0};
+  size_t n = 0;
+  while (n < sizeof(buf) - 1) {
+    ssize_t r = read(SYNC_FD, buf + n, 1);
+    if (r <= 0) die("read(sync socket): runner went away");
+    if (buf[n++] == '\n') break;
+  }
+  if (strcmp(buf, line) != 0) { errno = EPROTO; die("read(sync socket): unexpected message"); }
+}
+
+static void forward(int sig) {
+  if (child > 0) kill(child, sig);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) { fprintf(stderr, "usage: nsexec FLAGS PROGRAM [ARG...]\n"); return 125; }
+  int flags = atoi(argv[1]);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+
+  if (unshare(CLONE_NEWUSER) < 0) die("unshare(CLONE_NEWUSER)");
+  say("userns\n");
+  expect("mapped\n");
+  if (setresgid(0, 0, 0) < 0) die("setresgid(0)");
+  if (setgroups(0, NULL) < 0 && errno != EPERM) die("setgroups"); /* EPERM: setgroups is "deny" (rootless) */
+  if (setresuid(0, 0, 0) < 0) die("setresuid(0)");
+
+  if (unshare(flags & ~CLONE_NEWUSER) < 0) die("unshare(namespace flags)");
+
+  if (flags & CLONE_NEWPID) {
+    child = fork();
+    if (child < 0) die("fork");
+    if (child > 0) {
+      char line[32];
+      snprintf(line, sizeof line, "pid %d\n", child);
+      say(line);
+      close(SYNC_FD);
+      int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+      for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) signal(forwarded[i], forward);
+      int status;
+      while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid");
+      if (WIFSIGNALED(status)) { /* die the same way, so the runner sees the signal */
+        signal(WTERMSIG(status), SIG_DFL);
+        kill(getpid(), WTERMSIG(status));
+      }
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+    }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+  } else {
+    char line[32];
+    snprintf(line, sizeof line, "pid %d\n", getpid());
+    say(line);
+  }
+  execv(argv[2], argv + 2);
+  die("execv(PROGRAM)");
+}

@@ -1,0 +1,117 @@
+/**
+ * The parent stage: the runner, on the host, brings one container to life
+ * and waits for it. The chapter's steps are called at their moments (see the
+ * diagram in container.ts); this file is the glue between them.
+ *
+ *   runner (node + tsx)
+ *     │ createNamespaces() on the main thread, then spawn:
+ *     ├─▶ child stage (bare node) ─ setupContainer() ─ execve(command)
+ *     │   or, with a user namespace:
+ *     └─▶ nsexec (C) ─ unshare(CLONE_NEWUSER) … fork ─▶ child stage ─ …
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import type { Duplex } from 'node:stream';
+import { bundleChildStage } from './bundle.ts';
+import type { ChapterSteps, Container } from './container.ts';
+import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
+import { saveNamespaces } from './host-namespaces.ts';
+import { nsexecBinary } from './nsexec.ts';
+import { relaySignals } from './signals.ts';
+import { removeState, writeState } from './state.ts';
+import { LineReader } from './sync-socket.ts';
+
+export interface RunOptions {
+  /** Called with the container's host PID once it exists (tests use it to look from outside). */
+  onStart?(pid: number): void;
+  /** Short notes for the learner (signals, cleanup); default: stderr. */
+  say?(line: string): void;
+}
+
+/** Runs the container to its end; resolves to the exit status the runner should exit with. */
+export async function runContainer(chapterFile: string, c: Container, options: RunOptions = {}): Promise<number> {
+  const chapter = (await import(chapterFile)) as ChapterSteps;
+  const say = options.say ?? ((line: string) => process.stderr.write(`workbook: ${line}\n`));
+  const stage = await bundleChildStage(chapterFile);
+  writeState({ runner: process.pid, chapterFile, container: c });
+
+  let child: ChildProcess | undefined;
+  let stopRelay = () => {};
+  try {
+    child = spawnFirstProcess(chapter, c, stage);
+    stopRelay = relaySignals(child, process.stdin.isTTY === true, say);
+    const exited = exitOf(child);
+    const sync = new LineReader(child.stdio[3] as Duplex);
+
+    const pid = await Promise.race([handshake(chapter, c, child, sync), exited.then(() => null)]);
+    if (pid !== null) {
+      writeState({ runner: process.pid, chapterFile, container: c, pid });
+      options.onStart?.(pid);
+      chapter.prepareHost?.(c, pid);
+      (child.stdio[3] as Duplex).write(`${JSON.stringify(c)}\n`);
+    }
+    return await exited;
+  } catch (error) {
+    say(describeError(error));
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exitOf(child);
+    }
+    return EXIT_SETUP_FAILED;
+  } finally {
+    stopRelay();
+    try {
+      chapter.cleanupHost?.(c);
+    } finally {
+      removeState(c.id);
+    }
+  }
+}
+
+/**
+ * Spawns the container's first process inside the chapter's namespaces. The
+ * namespaces are made on this thread just before the spawn and left right
+ * after it (host-namespaces.ts), so the runner itself stays on the host.
+ */
+function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string): ChildProcess {
+  // The child stage needs nothing from our environment; NODE_OPTIONS could load tsx, extra CA certs cost 60 ms.
+  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const stdio = ['inherit', 'inherit', 'inherit', 'pipe'] as const;
+  const node = [process.execPath, stage];
+
+  const nsexecFlags = chapter.namespacesForNsexec?.(c);
+  if (nsexecFlags !== undefined) {
+    return spawn(nsexecBinary(), [String(nsexecFlags), ...node], { env, stdio: [...stdio] });
+  }
+  const saved = saveNamespaces();
+  try {
+    chapter.createNamespaces?.(c);
+    return spawn(node[0]!, node.slice(1), { env, stdio: [...stdio] });
+  } finally {
+    saved.restore();
+  }
+}
+
+/** The nsexec conversation, if any; resolves to the container's first process as the host sees it. */
+async function handshake(chapter: ChapterSteps, c: Container, child: ChildProcess, sync: LineReader): Promise<number> {
+  if (chapter.namespacesForNsexec === undefined) return child.pid!;
+  if ((await sync.next()) !== 'userns') throw new Error('nsexec ended before making the user namespace');
+  chapter.writeIdMaps?.(c, child.pid!);
+  (child.stdio[3] as Duplex).write('mapped\n');
+  const line = await sync.next();
+  const match = /^pid (\d+)$/.exec(line ?? '');
+  if (!match) throw new Error('nsexec ended before starting the container');
+  return Number(match[1]);
+}
+
+/** Resolves to the exit status, shell style: the code, or 128 + the signal number. */
+function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
+    });
+  });
+}
+

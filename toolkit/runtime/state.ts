@@ -1,0 +1,61 @@
+/**
+ * A small file per running container in RUN_DIR, so that `npm run clean`
+ * can find what a crashed or killed runner left behind and undo it. Each
+ * chapter's cleanupHost() must work from these facts alone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { RUN_DIR } from '../paths.ts';
+import type { Container } from './container.ts';
+
+export interface ContainerState {
+  /** The runner's PID: while it lives, the container is not stale. */
+  runner: number;
+  /** The chapter file whose cleanupHost() undoes this container's host changes. */
+  chapterFile: string;
+  container: Container;
+  /** The container's first process, as the host sees it, once known. */
+  pid?: number;
+}
+
+const dir = path.join(RUN_DIR, 'containers');
+
+export function stateFile(id: string): string {
+  return path.join(dir, `${id}.json`);
+}
+
+export function writeState(state: ContainerState): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = stateFile(state.container.id);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function removeState(id: string): void {
+  fs.rmSync(stateFile(id), { force: true });
+}
+
+export function listStates(): ContainerState[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    try {
+      return [JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as ContainerState];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
