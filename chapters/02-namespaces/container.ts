@@ -32,12 +32,13 @@ export function setupContainer(c: Container): void {
   //            mount(null, '/', null, MS_REC | MS_PRIVATE).
   // TODO(2.3): pivot_root(2) needs new_root to be a mount point: bind-mount
   //            c.rootfs onto itself (MS_BIND | MS_REC).
-  // TODO(2.4): make the rootfs "/": chdir into it, pivotRoot('.', '.'), then
+  // TODO(2.4): mount a fresh proc at `${c.rootfs}/proc` for the new PID
+  //            namespace (flags MS_NOSUID | MS_NODEV | MS_NOEXEC) — before
+  //            pivot_root, while the host's /proc is still in view.
+  // TODO(2.5): make the rootfs "/": chdir into it, pivotRoot('.', '.'), then
   //            detach the old root that now sits on top with umount2('.', MNT_DETACH),
   //            and chdir('/').
-  // TODO(2.5): mount a fresh proc at /proc for the new PID namespace
-  //            (flags MS_NOSUID | MS_NODEV | MS_NOEXEC).
   // TODO(2.6): set the container's hostname to c.hostname — sethostname(2).
   // Then delete the line below.
-  todo('2.2–2.6 mounts, pivot_root, /proc and hostname');
+  todo('2.2–2.6 mounts, /proc, pivot_root and hostname');
 }

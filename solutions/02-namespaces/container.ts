@@ -23,6 +23,12 @@ export function setupContainer(c: Container): void {
   // pivot_root(2) wants new_root to be a mount point: bind the rootfs onto itself.
   mount(c.rootfs, c.rootfs, null, MS_BIND | MS_REC);
 
+  // A /proc for our PID namespace, so ps and /proc/self see the container's
+  // processes. Mounted before pivot_root, while the host's /proc is still in
+  // view: in a user namespace the kernel only allows a new proc where one is
+  // already visible (see mount_namespaces(7), and chapter 6).
+  mount('proc', `${c.rootfs}/proc`, 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC);
+
   // pivot_root(".", ".") — from pivot_root(2) NOTES: the old root is stacked on
   // top of the new one, so no put_old directory is needed in a rootfs that
   // other containers share; unmounting "." then peels the old root off.
@@ -30,10 +36,6 @@ export function setupContainer(c: Container): void {
   pivotRoot('.', '.');
   umount2('.', MNT_DETACH);
   chdir('/');
-
-  // A /proc for our PID namespace: ps and /proc/self must see the container's
-  // processes, not the host's.
-  mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC);
 
   sethostname(c.hostname);
 }

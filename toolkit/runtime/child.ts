@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import chalk from 'chalk';
 import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, setParentDeathSignal } from '../kernel/index.ts';
 import { libc } from '../kernel/libc.ts';
 import type { ChapterSteps, Container } from './container.ts';
@@ -64,7 +65,7 @@ function lookPath(name: string, env: readonly string[]): string {
 }
 
 function fail(message: string, code: number, error?: unknown): never {
-  process.stderr.write(`\x1b[31mworkbook:\x1b[0m ${message}\n`);
+  process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
   if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError') {
     process.stderr.write(`${error.stack}\n`);

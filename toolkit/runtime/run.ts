@@ -16,6 +16,7 @@ import { bundleChildStage } from './bundle.ts';
 import type { ChapterSteps, Container } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
+import { detachLeakedMounts } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { relaySignals } from './signals.ts';
 import { removeState, writeState } from './state.ts';
@@ -62,6 +63,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     stopRelay();
     try {
       chapter.cleanupHost?.(c);
+      detachLeakedMounts(c.rootfs, say);
     } finally {
       removeState(c.id);
     }

@@ -1,0 +1,76 @@
+/**
+ * Runs a chapter's container program the way a learner does — as a
+ * subprocess, `npm run chapter N -- …` minus npm's own start-up — against the
+ * learner's file, or the reference solution when WORKBOOK_TARGET=solutions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { PROJECT } from '../../toolkit/paths.ts';
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export const TARGET = process.env.WORKBOOK_TARGET === 'solutions' ? 'solutions' : 'chapters';
+
+export function chapterArgs(chapter: number, args: readonly string[]): string[] {
+  return [
+    '--import', 'tsx',
+    path.join(PROJECT, 'toolkit/cli/chapter.ts'),
+    String(chapter),
+    ...(TARGET === 'solutions' ? ['--solution'] : []),
+    ...args,
+  ];
+}
+
+export class Running {
+  readonly process: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<Ran>;
+
+  constructor(chapter: number, args: readonly string[]) {
+    this.process = spawn(process.execPath, chapterArgs(chapter, args), { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    this.process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.done = new Promise((resolve) => {
+      this.process.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
+    });
+  }
+
+  /** Resolves once stdout contains `text`; null if the program ended (or timed out) first. */
+  async waitFor(text: string, timeoutMs = 15000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    void this.done.then(() => (ended = true));
+    while (!this.stdout.includes(text)) {
+      if (ended || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+}
+
+/** Runs to the end (killed after `timeoutMs`, so a hung learner program fails its check instead of the suite). */
+export async function runChapter(chapter: number, args: readonly string[], timeoutMs = 20000): Promise<Ran> {
+  const run = new Running(chapter, args);
+  const timer = setTimeout(() => run.kill('SIGKILL'), timeoutMs);
+  const ran = await run.done;
+  clearTimeout(timer);
+  return ran;
+}
+
+/** "exit 0" / "exit 125, stderr: …" — how a run looked, for a failure message. */
+export function described(ran: Ran): string {
+  const status = ran.signal ? `killed by ${ran.signal}` : `exit ${ran.code}`;
+  const err = stripVTControlCharacters(ran.stderr).trim();
+  return err ? `${status}, stderr: ${err.split('\n').slice(0, 3).join(' | ')}` : status;
+}

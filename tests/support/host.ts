@@ -1,0 +1,37 @@
+/** What the host looks like, to compare before, during and after a container. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+export interface HostSnapshot {
+  hostname: string;
+  mounts: string[];
+}
+
+export function snapshotHost(): HostSnapshot {
+  return {
+    hostname: os.hostname(),
+    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n'),
+  };
+}
+
+/** Lines in `b` not in `a`, and the other way round — empty when nothing changed. */
+export function mountChanges(a: HostSnapshot, b: HostSnapshot): string[] {
+  const inA = new Set(a.mounts);
+  const inB = new Set(b.mounts);
+  return [...b.mounts.filter((m) => !inA.has(m)).map((m) => `+ ${m}`), ...a.mounts.filter((m) => !inB.has(m)).map((m) => `- ${m}`)];
+}
+
+/** The test process's own namespace link, e.g. "pid:[4026531836]". */
+export function hostNamespace(kind: string): string {
+  return fs.readlinkSync(`/proc/self/ns/${kind}`);
+}
+
+/** A file on the host, outside the rootfs, with unguessable content; removed by the returned function. */
+export function hostMarker(): { path: string; content: string; remove(): void } {
+  const content = `host-secret-${crypto.randomBytes(8).toString('hex')}`;
+  const file = path.join('/tmp', `workbook-marker-${crypto.randomBytes(4).toString('hex')}`);
+  fs.writeFileSync(file, `${content}\n`);
+  return { path: file, content, remove: () => fs.rmSync(file, { force: true }) };
+}

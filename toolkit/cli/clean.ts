@@ -1,0 +1,70 @@
+/**
+ * npm run clean — removes whatever a crashed or killed run left: processes
+ * of ours, mounts under the rootfs, host state of stale containers (each
+ * chapter's cleanupHost), cgroups, temporary files and old stage bundles.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import chalk from 'chalk';
+import { CACHE_DIR } from '../paths.ts';
+import type { ChapterSteps } from '../runtime/container.ts';
+import { describeError } from '../runtime/errors.ts';
+import { detachLeakedMounts } from '../runtime/leaks.ts';
+import { ROOTFS } from '../paths.ts';
+import { isAlive, listStates, removeState } from '../runtime/state.ts';
+import { findLeftovers, isClean } from './leftovers.ts';
+import { requireRoot } from './root.ts';
+
+async function main(): Promise<number> {
+  requireRoot();
+  const say = (line: string) => console.log(`${chalk.yellow('cleaned:')} ${line}`);
+  for (const state of listStates()) {
+    if (isAlive(state.runner)) {
+      console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
+      continue;
+    }
+    if (state.pid !== undefined && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    const chapter = (await import(state.chapterFile)) as ChapterSteps;
+    chapter.cleanupHost?.(state.container);
+    removeState(state.container.id);
+    say(`stale container ${state.container.id}`);
+  }
+  for (const p of findLeftovers().processes) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+      say(`process ${p.pid} ${p.what}`);
+    } catch {
+      // already gone
+    }
+  }
+  detachLeakedMounts(ROOTFS, (line) => say(line));
+  const left = findLeftovers();
+  for (const dir of left.cgroups) {
+    fs.rmdirSync(dir);
+    say(`cgroup ${dir}`);
+  }
+  for (const p of left.tempPaths) {
+    fs.rmSync(p, { recursive: true, force: true });
+    say(p);
+  }
+  // Stage bundles are rebuilt on demand; drop all but the newest few.
+  const bundles = fs.existsSync(CACHE_DIR) ? fs.readdirSync(CACHE_DIR).filter((n) => n.startsWith('child-stage-')) : [];
+  const byAge = bundles.map((n) => path.join(CACHE_DIR, n)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  for (const old of byAge.slice(20)) fs.rmSync(old, { force: true });
+
+  const after = findLeftovers();
+  if (!isClean(after)) {
+    console.error(`${chalk.red('workbook:')} still left: ${JSON.stringify(after)}`);
+    return 1;
+  }
+  console.log(chalk.green('nothing of the workbook is left on this machine'));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+/**
+ * Everything the workbook may leave on the machine, found by looking at the
+ * machine itself (not at our own records, which a crash can lose). Used by
+ * `npm run clean` to remove it and by the selftest to prove there is none.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
+import { mountsUnder } from '../runtime/leaks.ts';
+import { listStates } from '../runtime/state.ts';
+
+export interface Leftovers {
+  mounts: string[];
+  processes: { pid: number; what: string }[];
+  states: string[];
+  tempPaths: string[];
+  cgroups: string[];
+}
+
+export function findLeftovers(): Leftovers {
+  return {
+    mounts: mountsUnder(ROOTFS),
+    processes: ourProcesses(),
+    states: listStates().map((s) => `${s.container.id} (runner ${s.runner})`),
+    tempPaths: tempPaths(),
+    cgroups: ourCgroups(),
+  };
+}
+
+export function isClean(l: Leftovers): boolean {
+  return Object.values(l).every((list) => list.length === 0);
+}
+
+/** Processes started by a container stage, or living in the rootfs (a chroot's orphans from chapter 1). */
+function ourProcesses(): { pid: number; what: string }[] {
+  const found: { pid: number; what: string }[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (cmdline.includes(path.join(CACHE_DIR, 'child-stage-')) || cmdline.includes(path.join(CACHE_DIR, 'nsexec-'))) {
+        found.push({ pid, what: cmdline });
+        continue;
+      }
+      const root = fs.readlinkSync(`/proc/${pid}/root`);
+      if (root === ROOTFS || root.startsWith(`${ROOTFS}/`)) found.push({ pid, what: `${cmdline} (root ${root})` });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+function tempPaths(): string[] {
+  const tmp = os.tmpdir();
+  const inTmp = safeList(tmp).filter((n) => n.startsWith('workbook-')).map((n) => path.join(tmp, n));
+  const inLib = safeList(LIB_DIR).filter((n) => n.includes('.tmp-')).map((n) => path.join(LIB_DIR, n));
+  const inRun = safeList(path.join(RUN_DIR, 'containers')).filter((n) => n.endsWith('.tmp')).map((n) => path.join(RUN_DIR, 'containers', n));
+  return [...inTmp, ...inLib, ...inRun];
+}
+
+/** cgroups named workbook-* below this process's own cgroup, in every hierarchy (v1 and v2). */
+function ourCgroups(): string[] {
+  const found: string[] = [];
+  let lines: string[] = [];
+  try {
+    lines = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+  } catch {
+    return found;
+  }
+  for (const line of lines) {
+    const [, controllers = '', own = '/'] = line.split(':');
+    const hierarchy = controllers === '' ? (fs.existsSync('/sys/fs/cgroup/unified') ? 'unified' : '') : controllers.replace(/^name=/, '').split(',')[0]!;
+    const dir = path.join('/sys/fs/cgroup', hierarchy, own);
+    for (const name of safeList(dir)) {
+      if (name.startsWith('workbook')) found.push(path.join(dir, name));
+    }
+  }
+  return [...new Set(found)];
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,27 @@
+/** Runs vitest as a subprocess with the workbook's config; resolves to its exit status. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT } from '../paths.ts';
+
+export interface VitestRun {
+  files: string[];
+  target?: 'chapters' | 'solutions';
+  /** Use the grader's reporter (per-check verdicts) instead of vitest's default. */
+  grade?: boolean;
+  gradesFile?: string;
+}
+
+export function runVitest(run: VitestRun): Promise<number> {
+  const args = [
+    path.join(PROJECT, 'node_modules/vitest/vitest.mjs'), 'run',
+    '--config', path.join(PROJECT, 'tests/vitest.config.ts'),
+    ...(run.grade ? ['--reporter', path.join(PROJECT, 'tests/support/reporter.ts')] : []),
+    ...run.files,
+  ];
+  const env = { ...process.env, WORKBOOK_TARGET: run.target ?? 'chapters', ...(run.gradesFile ? { WORKBOOK_GRADES: run.gradesFile } : {}) };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
