@@ -2,9 +2,13 @@
  * Chapter 2 — namespaces. The checks judge the isolation itself: what the
  * container sees from inside, and that the host stays as it was.
  */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter } from '../support/container.ts';
+import { PROJECT } from '../../toolkit/paths.ts';
 import { hostMarker, hostNamespace, mountChanges, snapshotHost } from '../support/host.ts';
 
 const marker = hostMarker();
@@ -112,6 +116,32 @@ describe('chapter 2: namespaces', () => {
     });
   });
 
+  test('SIGKILL of the runner leaves no container process behind', async () => {
+    const tag = `${31 + Math.floor(Math.random() * 1000) / 1000}`; // a sleep we can recognise from the host
+    const run = new Running(2, ['/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
+    const ready = await run.waitFor('ready');
+    const before = processesWith(`sleep ${tag}`);
+    run.kill('SIGKILL');
+    await run.done;
+    let after = processesWith(`sleep ${tag}`);
+    for (let i = 0; i < 100 && after.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = processesWith(`sleep ${tag}`);
+    }
+    check(ready && before.length === 2 && after.length === 0, {
+      expected: 'the container\'s two sleeps run, and are gone once the runner is killed',
+      seen: ready ? `before: ${before.length} processes, after: ${after.length} (${after.join(', ')})` : 'the container never printed "ready"',
+      hint: 'PID 1 dies with the runner (PR_SET_PDEATHSIG); when PID 1 dies, the kernel kills its whole PID namespace',
+    });
+    // A killed runner cannot tidy its own records: `npm run clean` (or the next run) does.
+    const clean = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], { encoding: 'utf8' });
+    check(clean.status === 0, {
+      expected: '`npm run clean` exits 0: nothing of the workbook left on the machine',
+      seen: `exit ${clean.status}: ${shown(clean.stdout + clean.stderr)}`,
+      hint: 'a container\'s host-side changes must be undone by its chapter\'s cleanupHost()',
+    });
+  });
+
   test('a hostname longer than 64 bytes is refused with one line, before anything starts', async () => {
     const ran = await runChapter(2, ['--hostname', 'h'.repeat(65), 'true']);
     const lines = ran.stderr.trim().split('\n');
@@ -122,3 +152,14 @@ describe('chapter 2: namespaces', () => {
     });
   });
 });
+
+/** PIDs of host processes whose command line is exactly `command`. */
+function processesWith(command: string): number[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+    try {
+      return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').join(' ').trim() === command ? [Number(n)] : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const chapter = /^\d+$/.test(first) ? findChapter(Number(first)) : undefined;
-  if (!chapter) throw new UsageError(`Expected a chapter number (${CHAPTERS.map((c) => c.number).join(', ')}), got ${JSON.stringify(first)}\n${USAGE}`);
+  if (!chapter) throw new UsageError(`Expected a chapter number (${CHAPTERS.map((c) => c.number).join(', ')}), got ${JSON.stringify(first)} (see npm run chapter -- --help)`);
   if (rest[0] === '--') rest = rest.slice(1);
 
   const options = parseRunnerOptions(rest);

@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import chalk from 'chalk';
 import { CACHE_DIR } from '../paths.ts';
-import type { ChapterSteps } from '../runtime/container.ts';
 import { describeError } from '../runtime/errors.ts';
 import { detachLeakedMounts } from '../runtime/leaks.ts';
 import { ROOTFS } from '../paths.ts';
-import { isAlive, listStates, removeState } from '../runtime/state.ts';
+import { isAlive, listStates, reapStaleContainers } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { requireRoot } from './root.ts';
 
@@ -19,16 +18,9 @@ async function main(): Promise<number> {
   requireRoot();
   const say = (line: string) => console.log(`${chalk.yellow('cleaned:')} ${line}`);
   for (const state of listStates()) {
-    if (isAlive(state.runner)) {
-      console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
-      continue;
-    }
-    if (state.pid !== undefined && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
-    const chapter = (await import(state.chapterFile)) as ChapterSteps;
-    chapter.cleanupHost?.(state.container);
-    removeState(state.container.id);
-    say(`stale container ${state.container.id}`);
+    if (isAlive(state.runner)) console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
   }
+  await reapStaleContainers(say);
   for (const p of findLeftovers().processes) {
     try {
       process.kill(p.pid, 'SIGKILL');

@@ -19,7 +19,7 @@ import { saveNamespaces } from './host-namespaces.ts';
 import { detachLeakedMounts } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { relaySignals } from './signals.ts';
-import { removeState, writeState } from './state.ts';
+import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
 
 export interface RunOptions {
@@ -33,6 +33,7 @@ export interface RunOptions {
 export async function runContainer(chapterFile: string, c: Container, options: RunOptions = {}): Promise<number> {
   const chapter = (await import(chapterFile)) as ChapterSteps;
   const say = options.say ?? ((line: string) => process.stderr.write(`workbook: ${line}\n`));
+  await reapStaleContainers(say);
   const stage = await bundleChildStage(chapterFile);
   writeState({ runner: process.pid, chapterFile, container: c });
 

@@ -59,3 +59,20 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Undo what containers of dead runners left (a runner killed with SIGKILL
+ * cannot clean up after itself): kill their first process if it still
+ * lives, run their chapter's cleanupHost(), forget them. Called by every
+ * runner at start and by `npm run clean`.
+ */
+export async function reapStaleContainers(say: (line: string) => void): Promise<void> {
+  for (const state of listStates()) {
+    if (isAlive(state.runner)) continue;
+    if (state.pid !== undefined && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    const chapter = (await import(state.chapterFile)) as { cleanupHost?(c: Container): void };
+    chapter.cleanupHost?.(state.container);
+    removeState(state.container.id);
+    say(`cleaned up container ${state.container.id}, left by a runner that was killed`);
+  }
+}
