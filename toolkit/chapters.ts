@@ -11,11 +11,16 @@ export interface ChapterInfo {
   readonly title: string;
   /** One line: what the learner builds. */
   readonly goal: string;
+  /** Runner options this chapter adds (those of earlier chapters stay available). */
+  readonly options: readonly string[];
 }
 
+/** Options every chapter has. */
+const BASE_OPTIONS = ['--solution', '--name', '--hostname', '--rootfs'];
+
 export const CHAPTERS: readonly ChapterInfo[] = [
-  { number: 1, slug: '01-chroot', title: 'chroot', goal: 'run a command inside a root filesystem, and see why that is not enough' },
-  { number: 2, slug: '02-namespaces', title: 'namespaces', goal: 'PID, mount, UTS and IPC namespaces, pivot_root and /proc' },
+  { number: 1, slug: '01-chroot', title: 'chroot', goal: 'run a command inside a root filesystem, and see why that is not enough', options: [] },
+  { number: 2, slug: '02-namespaces', title: 'namespaces', goal: 'PID, mount, UTS and IPC namespaces, pivot_root and /proc', options: [] },
 ];
 
 export type Target = 'chapters' | 'solutions';
@@ -31,4 +36,9 @@ export function chapterFile(chapter: ChapterInfo, target: Target): string {
 
 export function lessonFile(chapter: ChapterInfo): string {
   return path.join(PROJECT, 'chapters', chapter.slug, 'README.md');
+}
+
+/** Chapter N runs with its own options and those of every chapter before it. */
+export function supportsOption(chapter: ChapterInfo, flag: string): boolean {
+  return BASE_OPTIONS.includes(flag) || CHAPTERS.some((c) => c.number <= chapter.number && c.options.includes(flag));
 }

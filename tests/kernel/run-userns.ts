@@ -18,6 +18,13 @@ const code = await runContainer(
     rootfs: ROOTFS,
     command: process.argv.slice(2),
     env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root'],
+    limits: {},
+    stats: false,
+    keep: false,
+    network: 'none',
+    publish: [],
+    uidMap: [],
+    gidMap: [],
   },
   { onStart: (pid) => process.stderr.write(`host-pid ${pid}\n`) },
 );

@@ -19,6 +19,24 @@ describe('runner options', () => {
     expect(o.hostname).toBe('db-1');
   });
 
+  test('limits: sizes, fractions of a CPU, task counts', () => {
+    expect(parseRunnerOptions(['--memory', '64m', '--cpus', '0.5', '--pids', '20']).limits).toEqual({ memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 20 });
+    expect(parseRunnerOptions(['--memory', '1g']).limits.memoryBytes).toBe(1024 ** 3);
+    expect(parseRunnerOptions(['--memory', '1048576']).limits.memoryBytes).toBe(1048576);
+    expect(() => parseRunnerOptions(['--memory', '12X'])).toThrow('Expected --memory to be a size such as 64m, 1g or 1048576 (bytes), got "12X"');
+    expect(() => parseRunnerOptions(['--cpus', '-1'])).toThrow(/Expected --cpus/);
+    expect(() => parseRunnerOptions(['--pids', '0'])).toThrow(/Expected --pids to be a whole number of at least 1, got "0"/);
+  });
+
+  test('published ports and ID maps', () => {
+    expect(parseRunnerOptions(['--publish', '8080:80', '--publish=9000:90']).publish).toEqual([{ hostPort: 8080, containerPort: 80 }, { hostPort: 9000, containerPort: 90 }]);
+    expect(() => parseRunnerOptions(['--publish', '70000:80'])).toThrow(/ports 1-65535/);
+    expect(() => parseRunnerOptions(['--publish', '8080'])).toThrow(/HOSTPORT:CONTAINERPORT/);
+    expect(parseRunnerOptions(['--uidmap', '0:100000:65536']).uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
+    expect(() => parseRunnerOptions(['--uidmap', '0:100000:10', '--uidmap', '5:200000:10'])).toThrow(/not to overlap/);
+    expect(() => parseRunnerOptions(['--gidmap', '0:x:1'])).toThrow(/INSIDE:OUTSIDE:COUNT/);
+  });
+
   test('a hostname of 65 bytes is refused with the limit named', () => {
     expect(() => parseRunnerOptions(['--hostname', 'a'.repeat(65)])).toThrow('Expected --hostname to be at most 64 bytes (HOST_NAME_MAX), got 65 bytes');
     expect(parseRunnerOptions(['--hostname', 'a'.repeat(64)]).hostname).toHaveLength(64);
@@ -27,7 +45,7 @@ describe('runner options', () => {
   test('bad hostnames, names and options are refused', () => {
     expect(() => parseRunnerOptions(['--hostname', 'bad_name!'])).toThrow(/RFC 1123/);
     expect(() => parseRunnerOptions(['--name', '../x'])).toThrow(/--name/);
-    expect(() => parseRunnerOptions(['--memory', '1g'])).toThrow(/Unknown option --memory/);
+    expect(() => parseRunnerOptions(['--volume', 'x'])).toThrow(/Unknown option --volume/);
     expect(() => parseRunnerOptions(['--hostname'])).toThrow(/Expected a value after --hostname/);
   });
 });

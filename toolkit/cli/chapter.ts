@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import chalk from 'chalk';
-import { CHAPTERS, chapterFile, findChapter } from '../chapters.ts';
+import { CHAPTERS, chapterFile, findChapter, supportsOption } from '../chapters.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
@@ -36,6 +36,12 @@ async function main(argv: string[]): Promise<number> {
   if (rest[0] === '--') rest = rest.slice(1);
 
   const options = parseRunnerOptions(rest);
+  const unsupported = [...options.given].filter((flag) => !supportsOption(chapter, flag));
+  if (unsupported.length > 0) {
+    const flag = unsupported[0]!;
+    const teaching = CHAPTERS.find((c) => c.options.includes(flag));
+    throw new UsageError(`${flag} is not part of chapter ${chapter.number}${teaching ? ` (chapter ${teaching.number}, ${teaching.title}, adds it)` : ''}`);
+  }
   requireRoot();
   const rootfs = options.rootfs ?? ROOTFS;
   if (options.rootfs !== undefined) {
@@ -59,6 +65,14 @@ async function main(argv: string[]): Promise<number> {
       `TERM=${process.env.TERM ?? 'xterm'}`,
       'container=workbook',
     ],
+    limits: options.limits,
+    stats: options.stats,
+    ...(options.image !== undefined ? { image: options.image } : {}),
+    keep: options.keep,
+    network: options.network,
+    publish: options.publish,
+    uidMap: options.uidMap,
+    gidMap: options.gidMap,
   };
   const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
   return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });

@@ -13,3 +13,4 @@ export { chroot, chdir } from './chroot.ts';
 export { sethostname, HOST_NAME_MAX } from './hostname.ts';
 export { execve } from './exec.ts';
 export { setParentDeathSignal } from './process.ts';
+export { HostProtectionError, protectHostNamespaces } from './guard.ts';

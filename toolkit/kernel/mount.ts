@@ -6,6 +6,7 @@
  */
 import { MOUNT_FLAGS, UMOUNT_FLAGS, flagNames } from './constants.ts';
 import { quote } from './error.ts';
+import { refuseInHostNamespace } from './guard.ts';
 import { check, libc } from './libc.ts';
 
 const mount_ = libc.func(
@@ -22,9 +23,11 @@ export function mount(
 ): void {
   const args = [quote(source), quote(target), quote(fstype), flagNames(flags, MOUNT_FLAGS)];
   if (data !== null) args.push(quote(data));
+  refuseInHostNamespace('mnt', `mount(${args.join(', ')})`);
   check(mount_(source, target, fstype, flags, data), 'mount', args);
 }
 
 export function umount2(target: string, flags = 0): void {
+  refuseInHostNamespace('mnt', `umount2(${quote(target)})`);
   check(umount2_(target, flags), 'umount2', [quote(target), flagNames(flags, UMOUNT_FLAGS)]);
 }

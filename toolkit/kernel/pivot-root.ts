@@ -8,12 +8,14 @@
  * number differs per architecture (see syscall-numbers.ts).
  */
 import { quote } from './error.ts';
+import { refuseInHostNamespace } from './guard.ts';
 import { check, libc } from './libc.ts';
 import { syscallNumber } from './syscall-numbers.ts';
 
 const syscall = libc.func('long syscall(long number, ...)');
 
 export function pivotRoot(newRoot: string, putOld: string): void {
+  refuseInHostNamespace('mnt', `pivot_root(${quote(newRoot)}, ${quote(putOld)})`);
   const result = syscall(syscallNumber('pivot_root'), 'const char *', newRoot, 'const char *', putOld);
   check(Number(result), 'pivot_root', [quote(newRoot), quote(putOld)]);
 }

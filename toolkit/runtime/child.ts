@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import chalk from 'chalk';
-import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, setParentDeathSignal } from '../kernel/index.ts';
+import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
 import { libc } from '../kernel/libc.ts';
-import type { ChapterSteps, Container } from './container.ts';
+import type { ChapterSteps, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { LineReader } from './sync-socket.ts';
 
@@ -27,7 +27,8 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
   const socket = new net.Socket({ fd: SYNC_FD, readable: true, writable: true });
   const line = await new LineReader(socket).next();
   if (line === null) process.exit(EXIT_SETUP_FAILED); // the runner is gone; nothing to do
-  const c = JSON.parse(line) as Container;
+  const { container: c, host } = JSON.parse(line) as StartMessage;
+  protectHostNamespaces(host);
   // The socket must not leak into the command; its closing tells the runner that exec happened.
   fcntl(SYNC_FD, F_SETFD, 'int', FD_CLOEXEC);
 
@@ -67,7 +68,7 @@ function lookPath(name: string, env: readonly string[]): string {
 function fail(message: string, code: number, error?: unknown): never {
   process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
-  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError') {
+  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'HostProtectionError') {
     process.stderr.write(`${error.stack}\n`);
   }
   process.exit(code);

@@ -25,6 +25,43 @@ export interface Container {
   readonly command: readonly string[];
   /** The command's environment, "NAME=value" strings. */
   readonly env: readonly string[];
+
+  /** Chapter 3 — cgroup limits (absent: no limit) and whether to print accounting at the end. */
+  readonly limits: Limits;
+  readonly stats: boolean;
+
+  /** Chapter 4 — the image to run (absent: the plain rootfs), and whether to keep the writable layer. */
+  readonly image?: string;
+  readonly keep: boolean;
+
+  /** Chapter 5 — a network of its own on the workbook's bridge, or only loopback; published ports. */
+  readonly network: 'bridge' | 'none';
+  readonly publish: readonly PortMapping[];
+
+  /** Chapter 6 — user namespace ID mappings (empty: the chapter's default). */
+  readonly uidMap: readonly IdMapping[];
+  readonly gidMap: readonly IdMapping[];
+}
+
+export interface Limits {
+  /** Bytes (memory.max / memory.limit_in_bytes). */
+  readonly memoryBytes?: number;
+  /** CPUs as a fraction: 0.5 = half of one CPU (cpu.max / cpu.cfs_quota_us). */
+  readonly cpus?: number;
+  /** Number of tasks (pids.max). */
+  readonly pids?: number;
+}
+
+export interface PortMapping {
+  readonly hostPort: number;
+  readonly containerPort: number;
+}
+
+/** One line of /proc/PID/uid_map: IDs inside, first ID outside, how many (user_namespaces(7)). */
+export interface IdMapping {
+  readonly inside: number;
+  readonly outside: number;
+  readonly count: number;
 }
 
 export interface ChapterSteps {
@@ -43,6 +80,12 @@ export interface ChapterSteps {
   setupContainer(c: Container): void;
   /** Host side, after the container has ended — also after a crash or a kill. */
   cleanupHost?(c: Container): void;
+}
+
+/** The runner's one message to the child stage: the container, and which namespaces are the host's. */
+export interface StartMessage {
+  container: Container;
+  host: { uts: string; mnt: string };
 }
 
 /** Thrown by a learner file's unfinished step, so the runner can say which one. */

@@ -1,13 +1,20 @@
 /**
  * The runner's command line, checked before anything is created:
  *
- *   [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [--] [COMMAND [ARG…]]
+ *   [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR]
+ *   [--memory SIZE] [--cpus N] [--pids N] [--stats]          chapter 3
+ *   [--image NAME] [--keep]                                  chapter 4
+ *   [--network bridge|none] [--publish HOST:CONTAINER]…      chapter 5
+ *   [--uidmap IN:OUT:COUNT]… [--gidmap IN:OUT:COUNT]…        chapter 6
+ *   [--] [COMMAND [ARG…]]
  *
  * Options stop at "--" or at the first word that is not an option, so the
- * command keeps its own flags: `… -- /bin/sh -c 'echo hi'`.
+ * command keeps its own flags: `… -- /bin/sh -c 'echo hi'`. Messages follow
+ * one pattern: Expected `--memory` to be …, got `12X`.
  */
 import crypto from 'node:crypto';
 import { HOST_NAME_MAX } from '../kernel/index.ts';
+import type { IdMapping, Limits, PortMapping } from './container.ts';
 import { UsageError } from './errors.ts';
 
 export interface RunnerOptions {
@@ -15,7 +22,17 @@ export interface RunnerOptions {
   name: string;
   hostname: string;
   rootfs?: string;
+  limits: Limits;
+  stats: boolean;
+  image?: string;
+  keep: boolean;
+  network: 'bridge' | 'none';
+  publish: PortMapping[];
+  uidMap: IdMapping[];
+  gidMap: IdMapping[];
   command: string[];
+  /** The option names that were given, so the runner can refuse those a chapter does not teach yet. */
+  given: Set<string>;
 }
 
 export const DEFAULT_COMMAND = ['/bin/sh'];
@@ -23,18 +40,13 @@ export const DEFAULT_COMMAND = ['/bin/sh'];
 /** A hostname label per RFC 1123: letters, digits and inner hyphens, dot-separated. */
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap'];
+const FLAGS_ALONE = ['--solution', '--stats', '--keep'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
-  let solution = false;
-  let name: string | undefined;
-  let hostname: string | undefined;
-  let rootfs: string | undefined;
+  const values = new Map<string, string[]>();
+  const given = new Set<string>();
   let i = 0;
-  const value = (flag: string): string => {
-    const v = argv[++i];
-    if (v === undefined || v === '') throw new UsageError(`Expected a value after ${flag}`);
-    return v;
-  };
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -42,23 +54,29 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
       break;
     }
     if (!arg.startsWith('-')) break;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const take = () => inline ?? value(flag);
-    switch (flag) {
-      case '--solution': solution = true; break;
-      case '--name': name = take(); break;
-      case '--hostname': hostname = take(); break;
-      case '--rootfs': rootfs = take(); break;
-      default: throw new UsageError(`Unknown option ${flag} (options: --solution, --name, --hostname, --rootfs; put the command after --)`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (FLAGS_ALONE.includes(flag)) {
+      given.add(flag);
+      continue;
     }
+    if (!FLAGS_WITH_VALUE.includes(flag)) {
+      throw new UsageError(`Unknown option ${flag} (options: ${[...FLAGS_ALONE, ...FLAGS_WITH_VALUE].join(' ')}; put the command after --)`);
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`Expected a value after ${flag}`);
+    given.add(flag);
+    values.set(flag, [...(values.get(flag) ?? []), value]);
   }
+  const one = (flag: string) => values.get(flag)?.at(-1);
+  const all = (flag: string) => values.get(flag) ?? [];
   const command = argv.slice(i);
 
-  name ??= `box-${crypto.randomBytes(3).toString('hex')}`;
+  const name = one('--name') ?? `box-${crypto.randomBytes(3).toString('hex')}`;
   if (!NAME.test(name) || name.length > HOST_NAME_MAX) {
     throw new UsageError(`Expected --name to be letters, digits, '.', '_' or '-' (at most ${HOST_NAME_MAX}), got ${JSON.stringify(name)}`);
   }
-  hostname ??= name.replace(/[_.]/g, '-');
+  const hostname = one('--hostname') ?? name.replace(/[_.]/g, '-');
   const bytes = Buffer.byteLength(hostname);
   if (bytes > HOST_NAME_MAX) {
     throw new UsageError(`Expected --hostname to be at most ${HOST_NAME_MAX} bytes (HOST_NAME_MAX), got ${bytes} bytes`);
@@ -66,5 +84,89 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   if (!HOSTNAME.test(hostname)) {
     throw new UsageError(`Expected --hostname to be letters, digits and inner hyphens (RFC 1123), got ${JSON.stringify(hostname)}`);
   }
-  return { solution, name, hostname, rootfs, command: command.length > 0 ? command : [...DEFAULT_COMMAND] };
+
+  const network = one('--network') ?? 'bridge';
+  if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge or none, got ${JSON.stringify(network)}`);
+
+  const memory = one('--memory');
+  const cpus = one('--cpus');
+  const pids = one('--pids');
+  return {
+    solution: given.has('--solution'),
+    name,
+    hostname,
+    rootfs: one('--rootfs'),
+    limits: {
+      ...(memory !== undefined ? { memoryBytes: parseSize('--memory', memory) } : {}),
+      ...(cpus !== undefined ? { cpus: parseCpus(cpus) } : {}),
+      ...(pids !== undefined ? { pids: parsePositiveInteger('--pids', pids) } : {}),
+    },
+    stats: given.has('--stats'),
+    image: one('--image'),
+    keep: given.has('--keep'),
+    network,
+    publish: all('--publish').map(parsePublish),
+    uidMap: parseIdMaps('--uidmap', all('--uidmap')),
+    gidMap: parseIdMaps('--gidmap', all('--gidmap')),
+    command: command.length > 0 ? command : [...DEFAULT_COMMAND],
+    given,
+  };
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** docker's sizes: plain bytes, or a number with k, m or g (powers of 1024). */
+export function parseSize(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(text.trim());
+  const bytes = match ? Math.floor(Number(match[1]) * UNITS[match[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new UsageError(`Expected ${flag} to be a size such as 64m, 1g or 1048576 (bytes), got ${JSON.stringify(text)}`);
+  }
+  return bytes;
+}
+
+export function parseCpus(text: string): number {
+  const cpus = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(cpus >= 0.01 && cpus <= 1024)) {
+    throw new UsageError(`Expected --cpus to be a number of CPUs such as 0.5 or 2 (at least 0.01), got ${JSON.stringify(text)}`);
+  }
+  return cpus;
+}
+
+export function parsePositiveInteger(flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected ${flag} to be a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function parsePublish(text: string): PortMapping {
+  const match = /^(\d+):(\d+)$/.exec(text);
+  const [hostPort, containerPort] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  const valid = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
+  if (!valid(hostPort) || !valid(containerPort)) {
+    throw new UsageError(`Expected --publish to be HOSTPORT:CONTAINERPORT with ports 1-65535, such as 8080:80, got ${JSON.stringify(text)}`);
+  }
+  return { hostPort, containerPort };
+}
+
+/** IN:OUT:COUNT, repeatable; ranges may not overlap on either side (user_namespaces(7)). */
+export function parseIdMaps(flag: string, texts: readonly string[]): IdMapping[] {
+  const maps = texts.map((text) => {
+    const match = /^(\d+):(\d+):(\d+)$/.exec(text);
+    const [inside, outside, count] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [NaN, NaN, NaN];
+    if (!match || count < 1 || inside + count > 2 ** 32 || outside + count > 2 ** 32) {
+      throw new UsageError(`Expected ${flag} to be INSIDE:OUTSIDE:COUNT such as 0:100000:65536, got ${JSON.stringify(text)}`);
+    }
+    return { inside, outside, count };
+  });
+  for (const side of ['inside', 'outside'] as const) {
+    const sorted = [...maps].sort((a, b) => a[side] - b[side]);
+    for (let k = 1; k < sorted.length; k++) {
+      const prev = sorted[k - 1]!;
+      if (prev[side] + prev.count > sorted[k]![side]) {
+        throw new UsageError(`Expected ${flag} ranges not to overlap, but ${side} IDs ${sorted[k]![side]}… are in two of them`);
+      }
+    }
+  }
+  return maps;
 }

@@ -10,10 +10,11 @@
  *     └─▶ nsexec (C) ─ unshare(CLONE_NEWUSER) … fork ─▶ child stage ─ …
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { bundleChildStage } from './bundle.ts';
-import type { ChapterSteps, Container } from './container.ts';
+import type { ChapterSteps, Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
 import { detachLeakedMounts } from './leaks.ts';
@@ -50,7 +51,8 @@ export async function runContainer(chapterFile: string, c: Container, options: R
       writeState({ runner: process.pid, chapterFile, container: c, pid });
       options.onStart?.(pid);
       chapter.prepareHost?.(c, pid);
-      (child.stdio[3] as Duplex).write(`${JSON.stringify(c)}\n`);
+      const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
+      (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`);
     }
     return await exited;
   } catch (error) {
