@@ -13,10 +13,18 @@ export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url))
  * purpose — a VM's synced folder may not hold symlinks or device files.
  */
 export const LIB_DIR = process.env.WORKBOOK_LIB_DIR ?? '/var/lib/workbook';
+
+/** Root, or an ordinary user running rootless (chapter 6), whose state lives in their own folders. */
+const ROOT = process.getuid?.() === 0;
+const HOME = process.env.HOME ?? '/tmp';
 export const ROOTFS = process.env.WORKBOOK_ROOTFS ?? path.join(LIB_DIR, 'rootfs');
 
 /** One file per running container, so a crashed run can be found and cleaned (tmpfs: gone at reboot). */
-export const RUN_DIR = process.env.WORKBOOK_RUN_DIR ?? '/run/workbook';
+export const RUN_DIR =
+  process.env.WORKBOOK_RUN_DIR ??
+  (ROOT ? '/run/workbook' : path.join(process.env.XDG_RUNTIME_DIR ?? `/tmp/workbook-run-${process.getuid?.()}`, 'workbook'));
 
 /** Build products of the project's own code: stage bundles and the nsexec binary. */
-export const CACHE_DIR = path.join(PROJECT, 'node_modules', '.cache', 'workbook');
+export const CACHE_DIR = ROOT
+  ? path.join(PROJECT, 'node_modules', '.cache', 'workbook')
+  : path.join(process.env.XDG_CACHE_HOME ?? path.join(HOME, '.cache'), 'workbook');

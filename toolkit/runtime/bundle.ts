@@ -8,12 +8,14 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { CACHE_DIR } from '../paths.ts';
 
 const CHILD_STAGE = fileURLToPath(new URL('./child.ts', import.meta.url));
+const KOFFI = createRequire(import.meta.url).resolve('koffi');
 
 /** Returns the path of a runnable .mjs that runs `chapterFile`'s setupContainer in the child stage. */
 export async function bundleChildStage(chapterFile: string): Promise<string> {
@@ -28,8 +30,14 @@ export async function bundleChildStage(chapterFile: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // koffi loads a native addon: it stays a normal import, resolved from node_modules.
-    external: ['koffi'],
+    // koffi loads a native addon: it stays an import, of the project's own copy by absolute path,
+    // so the bundle can live in any cache directory (a rootless user's, in chapter 6).
+    plugins: [{
+      name: 'koffi-from-project',
+      setup(build) {
+        build.onResolve({ filter: /^koffi$/ }, () => ({ path: KOFFI, external: true }));
+      },
+    }],
     write: false,
     logLevel: 'silent',
     // Some packages still use require(); give the ESM bundle one.
