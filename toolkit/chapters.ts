@@ -21,6 +21,7 @@ const BASE_OPTIONS = ['--solution', '--name', '--hostname', '--rootfs'];
 export const CHAPTERS: readonly ChapterInfo[] = [
   { number: 1, slug: '01-chroot', title: 'chroot', goal: 'run a command inside a root filesystem, and see why that is not enough', options: [] },
   { number: 2, slug: '02-namespaces', title: 'namespaces', goal: 'PID, mount, UTS and IPC namespaces, pivot_root and /proc', options: [] },
+  { number: 3, slug: '03-cgroups', title: 'cgroups', goal: 'memory, CPU and process limits the kernel enforces, on cgroup v1 and v2', options: ['--memory', '--cpus', '--pids', '--stats'] },
 ];
 
 export type Target = 'chapters' | 'solutions';

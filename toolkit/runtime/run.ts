@@ -66,10 +66,14 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     stopRelay();
     try {
       chapter.cleanupHost?.(c);
+    } catch (error) {
+      // Reported, not thrown: the state file stays, so `npm run clean` can try again.
+      say(`cleanup failed: ${describeError(error)} (npm run clean retries it)`);
       detachLeakedMounts(c.rootfs, say);
-    } finally {
-      removeState(c.id);
+      return EXIT_SETUP_FAILED;
     }
+    detachLeakedMounts(c.rootfs, say);
+    removeState(c.id);
   }
 }
 
