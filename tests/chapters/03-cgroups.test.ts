@@ -40,8 +40,9 @@ describe('chapter 3: cgroups', () => {
   });
 
   test('a fork bomb stops at --pids, and the container still ends cleanly', async () => {
-    // Bounded (at most 511 processes), so a limit that does not hold cannot hurt the machine.
-    const bomb = 'f(){ [ $1 -gt 0 ] && { f $(($1-1)) & f $(($1-1)) & }; sleep 2; }; f 8 2>/dev/null; wait; echo ended';
+    // Bounded (at most 511 processes), so a limit that does not hold cannot hurt the machine. It runs
+    // in a subshell: a shell whose fork() fails gives up, and PID 1 must live on to say "ended".
+    const bomb = '(f(){ [ $1 -gt 0 ] && { f $(($1-1)) & f $(($1-1)) & }; sleep 2; }; f 8) 2>/dev/null; echo ended';
     const started = Date.now();
     const ran = await runChapter(3, ['--pids', '16', '--stats', '--', '/bin/sh', '-c', bomb], 30000);
     const acc = parseAccounting(ran.stderr);
@@ -108,7 +109,7 @@ describe('chapter 3: cgroups', () => {
   for (const version of [2, 1] as const) {
     test(`cgroup v${version}: the limits land in v${version}'s files (a temporary tree laid out like cgroupfs)`, async () => {
       const ch = await chapter();
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-cgroupfs-'));
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-cgroupfs-${process.pid}-`));
       try {
         const dirs = version === 2
           ? ch.cgroupDirs({ version: 2, parent: root }, 'abc')

@@ -31,7 +31,7 @@ export function hostNamespace(kind: string): string {
 /** A file on the host, outside the rootfs, with unguessable content; removed by the returned function. */
 export function hostMarker(): { path: string; content: string; remove(): void } {
   const content = `host-secret-${crypto.randomBytes(8).toString('hex')}`;
-  const file = path.join('/tmp', `workbook-marker-${crypto.randomBytes(4).toString('hex')}`);
+  const file = path.join('/tmp', `workbook-marker-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.writeFileSync(file, `${content}\n`);
   return { path: file, content, remove: () => fs.rmSync(file, { force: true }) };
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
-import { listStates } from '../runtime/state.ts';
+import { isAlive, listStates } from '../runtime/state.ts';
 
 export interface Leftovers {
   mounts: string[];
@@ -53,12 +53,20 @@ function ourProcesses(): { pid: number; what: string }[] {
   return found;
 }
 
+/**
+ * Temporary paths name the process that made them — /tmp/workbook-marker-<pid>-…,
+ * /var/lib/workbook/rootfs.tmp-<pid> — so only those of dead processes are leftovers;
+ * a run still in progress keeps its own.
+ */
 function tempPaths(): string[] {
   const tmp = os.tmpdir();
   const inTmp = safeList(tmp).filter((n) => n.startsWith('workbook-')).map((n) => path.join(tmp, n));
   const inLib = safeList(LIB_DIR).filter((n) => n.includes('.tmp-')).map((n) => path.join(LIB_DIR, n));
   const inRun = safeList(path.join(RUN_DIR, 'containers')).filter((n) => n.endsWith('.tmp')).map((n) => path.join(RUN_DIR, 'containers', n));
-  return [...inTmp, ...inLib, ...inRun];
+  return [...inTmp, ...inLib, ...inRun].filter((p) => {
+    const owner = /(?:\.tmp-|^workbook-[a-z]+-)(\d+)/.exec(path.basename(p))?.[1];
+    return owner === undefined || !isAlive(Number(owner));
+  });
 }
 
 /** cgroups named workbook-* below this process's own cgroup, in every hierarchy (v1 and v2). */

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     (await runVitest({ files: ['tests/chapters', 'tests/kernel'], target: 'solutions', grade: true })) === 0);
 
   heading('3. Grading suites against the untouched learner files (every chapter must fail)');
-  const gradesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-selftest-')), 'grades.json');
+  const gradesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `workbook-selftest-${process.pid}-`)), 'grades.json');
   await runVitest({ files: ['tests/chapters'], target: 'chapters', grade: true, gradesFile });
   const grades = JSON.parse(fs.readFileSync(gradesFile, 'utf8')) as Record<string, { passed: number; failed: number }>;
   fs.rmSync(path.dirname(gradesFile), { recursive: true, force: true });

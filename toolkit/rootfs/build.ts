@@ -144,7 +144,7 @@ interface Busybox {
 function findBusybox(): Busybox {
   const installed = dpkgVersion('busybox-static');
   if (installed && fs.existsSync('/bin/busybox')) return { binary: '/bin/busybox', version: installed, cleanup() {} };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-busybox-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-busybox-${process.pid}-`));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     execFileSync('apt-get', ['download', 'busybox-static'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
