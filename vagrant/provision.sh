@@ -32,6 +32,7 @@ APT_PACKAGES=(
   iproute2               # ip, for the network chapters
   "iptables|nftables"    # NAT for the network chapters
   util-linux             # unshare, nsenter, mount
+  uidmap                 # newuidmap/newgidmap, for rootless containers with a subordinate ID range (chapter 6)
   ca-certificates git
   curl xz-utils          # only to fetch and unpack Node when it is missing
 )

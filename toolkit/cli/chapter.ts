@@ -16,9 +16,9 @@ import { UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { runContainer } from '../runtime/run.ts';
 import { pickChapter } from './picker.ts';
-import { requireRoot } from './root.ts';
+import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [--] [command [args…]]]';
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N';
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
@@ -42,14 +42,16 @@ async function main(argv: string[]): Promise<number> {
     const teaching = CHAPTERS.find((c) => c.options.includes(flag));
     throw new UsageError(`${flag} is not part of chapter ${chapter.number}${teaching ? ` (chapter ${teaching.number}, ${teaching.title}, adds it)` : ''}`);
   }
-  requireRoot();
+  requireRoot(chapter);
   const rootfs = options.rootfs ?? ROOTFS;
   if (options.rootfs !== undefined) {
     if (!fs.existsSync(options.rootfs) || !fs.statSync(options.rootfs).isDirectory()) {
       throw new UsageError(`rootfs not found: ${options.rootfs} is not a directory`);
     }
-  } else {
+  } else if (process.getuid?.() === 0) {
     ensureRootfs(rootfs, (line) => console.error(chalk.dim(line)));
+  } else {
+    requireBuiltRootfs(rootfs);
   }
 
   const c: Container = {

@@ -64,13 +64,18 @@ function tempPaths(): string[] {
   const inLib = safeList(LIB_DIR).filter((n) => n.includes('.tmp-')).map((n) => path.join(LIB_DIR, n));
   const inRun = safeList(path.join(RUN_DIR, 'containers')).filter((n) => n.endsWith('.tmp')).map((n) => path.join(RUN_DIR, 'containers', n));
   return [...inTmp, ...inLib, ...inRun].filter((p) => {
+    if (path.basename(p).startsWith('workbook-run-')) return false; // a rootless user's RUN_DIR: its states say what lives
     const owner = /(?:\.tmp-|^workbook-[a-z]+-)(\d+)/.exec(path.basename(p))?.[1];
     return owner === undefined || !isAlive(Number(owner));
   });
 }
 
-/** cgroups named workbook-* below this process's own cgroup, in every hierarchy (v1 and v2). */
+/**
+ * cgroups named workbook-* below this process's own cgroup, in every hierarchy (v1 and v2),
+ * except those of containers whose runner still lives.
+ */
 function ourCgroups(): string[] {
+  const live = new Set(listStates().filter((s) => isAlive(s.runner)).map((s) => `workbook-${s.container.id}`));
   const found: string[] = [];
   let lines: string[] = [];
   try {
@@ -83,7 +88,7 @@ function ourCgroups(): string[] {
     const hierarchy = controllers === '' ? (fs.existsSync('/sys/fs/cgroup/unified') ? 'unified' : '') : controllers.replace(/^name=/, '').split(',')[0]!;
     const dir = path.join('/sys/fs/cgroup', hierarchy, own);
     for (const name of safeList(dir)) {
-      if (name.startsWith('workbook')) found.push(path.join(dir, name));
+      if (name.startsWith('workbook') && !live.has(name)) found.push(path.join(dir, name));
     }
   }
   return [...new Set(found)];

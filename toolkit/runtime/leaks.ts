@@ -20,6 +20,9 @@ export function mountsUnder(dir: string): string[] {
 }
 
 export function detachLeakedMounts(dir: string, say: (line: string) => void): string[] {
+  // A rootless runner (chapter 6) has nothing to look for: mounts made in a user namespace never
+  // propagate to the host's (mount_namespaces(7)), and whatever is mounted here is root's, not ours.
+  if (process.getuid?.() !== 0) return [];
   const leaked = mountsUnder(dir);
   for (const point of leaked) {
     try {

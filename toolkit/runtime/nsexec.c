@@ -15,7 +15,8 @@
  *   1. unshare(CLONE_NEWUSER)         we are its only member, without a uid yet
  *   2. "userns" →  ← "mapped"        the runner writes uid_map and gid_map
  *   3. setresgid/setresuid(0)         become root *of the namespace*, so the
- *                                     execve below keeps the capabilities
+ *                                     execve below keeps the capabilities; that
+ *                                     change of uid clears PR_SET_PDEATHSIG: set it again
  *   4. unshare(the other flags)       these namespaces are owned by the new user namespace
  *   5. fork() if CLONE_NEWPID         only a child is born into a new PID namespace;
  *                                     we stay to pass signals and the exit status on
@@ -64,6 +65,8 @@ static void forward(int sig) {
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: nsexec FLAGS PROGRAM [ARG...]\n"); return 125; }
   int flags = atoi(argv[1]);
+  if (!(flags & CLONE_NEWUSER)) { fprintf(stderr, "nsexec: FLAGS must include CLONE_NEWUSER: the user namespace is what nsexec is for\n"); return 125; }
+  pid_t runner = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
 
   if (unshare(CLONE_NEWUSER) < 0) die("unshare(CLONE_NEWUSER)");
@@ -72,6 +75,10 @@ int main(int argc, char **argv) {
   if (setresgid(0, 0, 0) < 0) die("setresgid(0)");
   if (setgroups(0, NULL) < 0 && errno != EPERM) die("setgroups"); /* EPERM: setgroups is "deny" (rootless) */
   if (setresuid(0, 0, 0) < 0) die("setresuid(0)");
+  /* A new effective uid on the host (0 -> 100000) clears the parent-death signal (prctl(2)):
+     without this, a runner killed with SIGKILL would leave us and the container running. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != runner) _exit(125); /* it died before we could ask */
 
   if (unshare(flags & ~CLONE_NEWUSER) < 0) die("unshare(namespace flags)");
 

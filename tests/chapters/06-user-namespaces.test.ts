@@ -1,0 +1,381 @@
+/**
+ * Chapter 6 — user namespaces. The checks judge the security property from
+ * the host: which uid the container's processes and files really have, and
+ * what root inside can and cannot do to the host; then the same chapter run
+ * by an ordinary user, without root (the suite makes one for that and removes
+ * it afterwards).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { check, shown } from '../support/check.ts';
+import { chapterArgs, described, runChapter, Running, type Ran } from '../support/container.ts';
+import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
+import type { ContainerState } from '../../toolkit/runtime/state.ts';
+import { containerTmpDir } from '../../toolkit/userns/index.ts';
+
+/** Mapped mode's default (toolkit/userns/id-maps.ts): container 0 is host 100000. */
+const MAPPED = 100000;
+/** The ordinary user of the rootless checks, and the range /etc/subuid grants it while the suite runs. */
+const USER = 'workbook-rootless';
+const GRANT = { first: 400000, count: 65536 };
+
+describe('chapter 6: user namespaces', () => {
+  test('inside, id says root and /proc/self/uid_map shows the mapping', async () => {
+    const script = 'id; cat /proc/self/uid_map /proc/self/gid_map';
+    const byDefault = await runChapter(6, ['/bin/sh', '-c', script]);
+    const given = await runChapter(6, ['--uidmap', '0:200000:65536', '--gidmap', '0:300000:65536', '/bin/sh', '-c', script]);
+    check(isRootWithMaps(byDefault, `0 ${MAPPED} 65536`, `0 ${MAPPED} 65536`) && isRootWithMaps(given, '0 200000 65536', '0 300000 65536'), {
+      expected: `uid=0(root) gid=0(root), and the maps "0 ${MAPPED} 65536" by default; "0 200000 65536" / "0 300000 65536" with --uidmap 0:200000:65536 --gidmap 0:300000:65536`,
+      seen: `default: ${described(byDefault)}, stdout: ${shown(byDefault.stdout)}; given: ${described(given)}, stdout: ${shown(given.stdout)}`,
+      hint: 'namespacesForNsexec() must include CLONE_NEWUSER (6.1); writeIdMaps() writes "INSIDE OUTSIDE COUNT" lines to /proc/PID/uid_map and gid_map (6.2, 6.3)',
+    });
+  });
+
+  test('root inside has every capability, but only over what its user namespace owns', async () => {
+    const ran = await runChapter(6, ['--hostname', 'before', '/bin/sh', '-c',
+      'grep CapEff /proc/self/status; hostname renamed && hostname; mknod /tmp/null c 1 3 2>/dev/null; echo "mknod=$?"; ip link add wb-ch6 type dummy 2>/dev/null; echo "ip=$?"']);
+    const out = ran.stdout;
+    // Every capability this kernel knows: bits 0…cap_last_cap (capabilities(7)).
+    const all = (1n << BigInt(Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')) + 1)) - 1n;
+    const capEff = /CapEff:\s*([0-9a-f]+)/.exec(out)?.[1];
+    check(ran.code === 0 && capEff !== undefined && BigInt(`0x${capEff}`) === all && /^renamed$/m.test(out) && /mknod=[1-9]/.test(out) && /ip=[1-9]/.test(out), {
+      expected: `CapEff ${all.toString(16)} (every capability), sethostname works in its own UTS namespace, but mknod (CAP_MKNOD counts only in the initial user namespace) and adding a link to the host's network namespace fail`,
+      seen: `${described(ran)}, stdout: ${shown(out)}`,
+      hint: 'a process that is root of a new user namespace has all capabilities there; the kernel checks them against the namespace owning each object (user_namespaces(7))',
+    });
+  });
+
+  test('seen from the host, the container\'s process and the file it creates belong to the unprivileged uid', async () => {
+    const run = new Running(6, ['/bin/sh', '-c', 'trap "exit 0" TERM; touch /tmp/made-inside; echo ready; sleep 30 & wait']);
+    const ready = await run.waitFor('ready');
+    const state = ready ? stateOf(RUN_DIR, run.process.pid!) : undefined;
+    const uids = state?.pid !== undefined ? idsOf(state.pid) : 'unknown';
+    const file = state ? ownerOf(path.join(containerTmpDir(state.container), 'made-inside')) : 'unknown';
+    run.kill('SIGTERM');
+    const ran = await run.done;
+    const expected = `${MAPPED} ${MAPPED}`;
+    check(ready && uids === expected && file === expected, {
+      expected: `the container's PID 1 runs as uid and gid ${MAPPED} on the host (/proc/PID/status), and /tmp/made-inside, created inside, is owned by ${MAPPED}:${MAPPED} in its host directory`,
+      seen: ready ? `process uid gid: ${uids}; file owner: ${file}` : `the container never printed "ready": ${described(ran)}`,
+      hint: 'writeIdMaps() maps 0 to 100000 by default; prepareHost() must chown the container\'s /tmp to the host IDs of container root (6.4)',
+    });
+  });
+
+  test('root inside cannot write, chmod or chown a host file owned by the host\'s root, though it is mounted in', async () => {
+    // A copy of the rootfs, so a wrong map (container root = host root) damages nothing shared.
+    const dir = fs.mkdtempSync(`/tmp/workbook-copy-${process.pid}-`); // named after us: `npm run clean` leaves it while we live
+    try {
+      fs.chmodSync(dir, 0o755); // container root (host 100000) must reach it to bind-mount it
+      const rootfs = path.join(dir, 'rootfs');
+      execFileSync('cp', ['-a', ROOTFS, rootfs]);
+      const secret = path.join(rootfs, 'etc/host-secret');
+      fs.writeFileSync(secret, 'host root\'s file\n', { mode: 0o644 });
+      const ran = await runChapter(6, ['--rootfs', rootfs, '/bin/sh', '-c',
+        'ls -ln /etc/host-secret; echo changed > /etc/host-secret; echo "write=$?"; chmod 666 /etc/host-secret; echo "chmod=$?"; chown 0:0 /etc/host-secret; echo "chown=$?"']);
+      const after = fs.statSync(secret);
+      const unchanged = fs.readFileSync(secret, 'utf8') === 'host root\'s file\n' && (after.mode & 0o777) === 0o644 && after.uid === 0;
+      check(ran.code === 0 && /write=[1-9]/.test(ran.stdout) && /chmod=[1-9]/.test(ran.stdout) && /chown=[1-9]/.test(ran.stdout) && /\s65534\s+65534\s/.test(ran.stdout) && unchanged, {
+        expected: 'inside, the file shows as 65534 65534 (host root is not mapped) and write, chmod and chown all fail; on the host it is unchanged',
+        seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; on the host: ${unchanged ? 'unchanged' : `changed (mode ${(after.mode & 0o777).toString(8)}, uid ${after.uid})`}`,
+        hint: 'the map must not include host uid 0: root inside has CAP_DAC_OVERRIDE only over files whose owner is mapped in its namespace',
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bad maps and other chapters\' options are refused with one line', async () => {
+    const cases = [
+      { args: ['--uidmap', '0:100000:10', '--uidmap', '5:200000:10', 'true'], want: /overlap/ },
+      { args: ['--gidmap', '0:x:1', 'true'], want: /INSIDE:OUTSIDE:COUNT/ },
+      { args: ['--uidmap', '1:100000:10', 'true'], want: /uid 0/ },
+      { args: ['--memory', '64m', 'true'], want: /not part of chapter 6/ },
+    ];
+    const ran = await Promise.all(cases.map((c) => runChapter(6, c.args)));
+    const wrong = cases.filter((c, i) => !isOneLineError(ran[i]!, c.want));
+    check(wrong.length === 0, {
+      expected: 'a non-zero exit and one line on stderr for each: overlapping ranges, a malformed map, a map without container uid 0, --memory (chapter 3\'s)',
+      seen: wrong.map((c) => `${c.args.slice(0, -1).join(' ')} → ${described(ran[cases.indexOf(c)]!)}`).join('; '),
+      hint: 'nsexec becomes uid 0 inside, so container root must be mapped: writeIdMaps() should take its maps from idMapsFor(), which checks that',
+    });
+  });
+
+  test('SIGKILL of the runner leaves no container process; the next run removes its /tmp', async () => {
+    const tag = `${41 + Math.floor(Math.random() * 1000) / 1000}`;
+    const run = new Running(6, ['/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
+    const ready = await run.waitFor('ready');
+    const state = ready ? stateOf(RUN_DIR, run.process.pid!) : undefined;
+    run.kill('SIGKILL');
+    await run.done;
+    let left = processesWith(`sleep ${tag}`);
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = processesWith(`sleep ${tag}`);
+    }
+    const next = await runChapter(6, ['true']);
+    const tmpLeft = state !== undefined && fs.existsSync(containerTmpDir(state.container));
+    check(ready && state !== undefined && left.length === 0 && next.code === 0 && !tmpLeft, {
+      expected: 'the two sleeps are gone once the runner is killed, and the next run cleans up the dead runner\'s /tmp directory',
+      seen: ready ? `processes left: ${left.length}; next run: ${described(next)}; /tmp directory left: ${tmpLeft}` : 'the container never printed "ready"',
+      hint: 'cleanupHost() must remove containerTmpDir(c) working from the Container alone; nsexec and PID 1 die with the runner (PR_SET_PDEATHSIG)',
+    });
+  });
+
+  describe('rootless: the same chapter, run by an ordinary user', () => {
+    const user = new RootlessUser();
+    beforeAll(() => user.setUp());
+    afterAll(() => user.tearDown());
+
+    test('an ordinary user runs the container: root inside, that user outside', async () => {
+      const run = user.start(['/bin/sh', '-c', 'trap "exit 0" TERM; id; cat /proc/self/uid_map /proc/self/setgroups; echo "pid=$$"; hostname; touch /tmp/made-inside; echo ready; sleep 30 & wait']);
+      const ready = await run.waitFor('ready');
+      const state = ready ? stateOf(user.runDir, run.process.pid!) : undefined;
+      const uids = state?.pid !== undefined ? idsOf(state.pid) : 'unknown';
+      const file = state ? ownerOf(path.join(containerTmpDir(state.container), 'made-inside')) : 'unknown';
+      run.process.kill('SIGTERM');
+      const ran = await run.done;
+      const own = `${user.uid} ${user.gid}`;
+      check(ready && /^uid=0\(root\) gid=0\(root\)/.test(ran.stdout) && hasLine(ran.stdout, `0 ${user.uid} 1`) && /^deny$/m.test(ran.stdout) && /^pid=1$/m.test(ran.stdout) && uids === own && file === own, {
+        expected: `as ${USER} (uid ${user.uid}): uid=0 inside, uid_map "0 ${user.uid} 1", setgroups "deny", PID 1; on the host the process and its file are ${user.uid} ${user.gid}`,
+        seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; host view: process ${uids}, file ${file}`,
+        hint: 'without root, write only your own ID into the maps, and "deny" to /proc/PID/setgroups before gid_map (6.3)',
+      });
+    });
+
+    test('a range granted in /etc/subuid is mapped through newuidmap and newgidmap', async () => {
+      const maps = ['--uidmap', `0:${user.uid}:1`, '--uidmap', `1:${GRANT.first}:${GRANT.count}`, '--gidmap', `0:${user.gid}:1`, '--gidmap', `1:${GRANT.first}:${GRANT.count}`];
+      const run = user.start([...maps, '/bin/sh', '-c', 'trap "exit 0" TERM; cat /proc/self/uid_map; touch /tmp/f && chown 1000:1000 /tmp/f && echo ready; sleep 30 & wait']);
+      const ready = await run.waitFor('ready');
+      const state = ready ? stateOf(user.runDir, run.process.pid!) : undefined;
+      const file = state ? ownerOf(path.join(containerTmpDir(state.container), 'f')) : 'unknown';
+      run.process.kill('SIGTERM');
+      const ran = await run.done;
+      const host = GRANT.first + 999;
+      check(ready && hasLine(ran.stdout, `1 ${GRANT.first} ${GRANT.count}`) && file === `${host} ${host}`, {
+        expected: `uid_map has "1 ${GRANT.first} ${GRANT.count}", and a file chowned to 1000:1000 inside is ${host}:${host} on the host`,
+        seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; file on the host: ${file}`,
+        hint: 'without root, maps other than your own ID go through newIdMap() (newuidmap/newgidmap, which check /etc/subuid and /etc/subgid)',
+      });
+    });
+
+    test('a range the user does not own, or a missing newuidmap, is one clear line', async () => {
+      const notOwned = await user.run(['--uidmap', '0:0:1', 'true']);
+      const range = ['--uidmap', `0:${user.uid}:1`, '--uidmap', `1:${GRANT.first}:${GRANT.count}`, 'true'];
+      const noHelper = await user.run(range, { PATH: '/nonexistent' });
+      const rootOnly = await user.run(['true'], {}, 2);
+      const ok = isOneLineError(notOwned, /not yours/) && isOneLineError(noHelper, /newuidmap/) && isOneLineError(rootOnly, /needs root/);
+      check(ok, {
+        expected: 'one line and a non-zero exit for: host uid 0 (not the user\'s to map), a range with newuidmap missing from PATH, chapter 2 without root',
+        seen: `not owned: ${described(notOwned)}; no newuidmap: ${described(noHelper)}; chapter 2: ${described(rootOnly)}`,
+        hint: 'for maps you cannot write yourself (canWriteIdMap false), call newIdMap(): it checks /etc/subuid and finds newuidmap',
+      });
+    });
+
+    test('nothing is left behind: no process, /tmp directory, state or mount', async () => {
+      const mapped = (uid: number) => uid === user.uid || (uid >= MAPPED && uid < MAPPED + 65536) || (uid >= 200000 && uid < 265536) || (uid >= GRANT.first && uid < GRANT.first + GRANT.count);
+      // A runner's esbuild service ends on its own once the runner has gone: give it a moment.
+      let procs = hostProcesses().filter((p) => mapped(p.uid));
+      for (let i = 0; i < 100 && procs.length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        procs = hostProcesses().filter((p) => mapped(p.uid));
+      }
+      const dirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('workbook-userns-'));
+      const states = [...statesIn(RUN_DIR), ...statesIn(user.runDir)].filter((s) => s.chapterFile.includes('06-user-namespaces'));
+      const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('workbook-userns-') || l.split(' ')[4]?.startsWith(ROOTFS));
+      check(procs.length === 0 && dirs.length === 0 && states.length === 0 && mounts.length === 0, {
+        expected: 'no process of a mapped uid, no /tmp/workbook-userns-*, no state file of chapter 6, no mount under the rootfs',
+        seen: `processes: ${procs.map((p) => `${p.pid} (uid ${p.uid})`).join(', ') || 'none'}; dirs: ${dirs.join(' ') || 'none'}; states: ${states.length}; mounts: ${mounts.length}`,
+        hint: 'cleanupHost() removes the container\'s /tmp; mounts made inside a user namespace stay there',
+      });
+    });
+  });
+});
+
+/** The ordinary user of the rootless checks: made if missing, with a home, XDG folders and a /etc/subuid grant; undone after. */
+class RootlessUser {
+  uid = -1;
+  gid = -1;
+  home = '';
+  private created = false;
+  private granted = false;
+
+  get runDir(): string {
+    return path.join(this.home, 'run', 'workbook');
+  }
+
+  setUp(): void {
+    try {
+      execFileSync('id', ['-u', USER], { stdio: 'ignore' });
+    } catch {
+      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'workbook rootless grading', USER]);
+      this.created = true;
+    }
+    this.uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+    this.gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+    const grant = `${USER}:${GRANT.first}:${GRANT.count}`;
+    const has = (file: string) => fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').includes(grant);
+    if (!has('/etc/subuid') || !has('/etc/subgid')) {
+      const range = `${GRANT.first}-${GRANT.first + GRANT.count - 1}`;
+      execFileSync('usermod', ['--add-subuids', range, '--add-subgids', range, USER]);
+      this.granted = true;
+    }
+    this.home = fs.mkdtempSync(`/tmp/workbook-home-${process.pid}-`);
+    for (const dir of ['run', 'cache', 'tmp']) fs.mkdirSync(path.join(this.home, dir), { mode: 0o700 });
+    execFileSync('chown', ['-R', `${this.uid}:${this.gid}`, this.home]);
+    // Build nsexec for this user now, so the check that takes newuidmap out of PATH does not also lose cc.
+    const built = this.spawnSync(['--import', 'tsx', '-e', "import('./toolkit/runtime/nsexec.ts').then((m) => m.nsexecBinary())"]);
+    if (built.status !== 0) throw new Error(`${USER} cannot run the project's code (can it read ${PROJECT} and node_modules?): ${built.stderr}`);
+  }
+
+  tearDown(): void {
+    if (this.home) fs.rmSync(this.home, { recursive: true, force: true });
+    if (this.created) {
+      execFileSync('userdel', [USER]); // also removes its /etc/subuid and /etc/subgid lines
+    } else if (this.granted) {
+      const range = `${GRANT.first}-${GRANT.first + GRANT.count - 1}`;
+      execFileSync('usermod', ['--del-subuids', range, '--del-subgids', range, USER]);
+    }
+  }
+
+  /** The user's environment: their own HOME, XDG folders and TMPDIR, so nothing lands in the shared /tmp. */
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: this.home,
+      XDG_RUNTIME_DIR: path.join(this.home, 'run'),
+      XDG_CACHE_HOME: path.join(this.home, 'cache'),
+      TMPDIR: path.join(this.home, 'tmp'),
+      ...extra,
+    };
+  }
+
+  start(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): UserRun {
+    return new UserRun(spawn(process.execPath, chapterArgs(chapter, args), {
+      cwd: PROJECT, uid: this.uid, gid: this.gid, env: this.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+  }
+
+  async run(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): Promise<Ran> {
+    const run = this.start(args, extraEnv, chapter);
+    const timer = setTimeout(() => run.process.kill('SIGKILL'), 20000);
+    const ran = await run.done;
+    clearTimeout(timer);
+    return ran;
+  }
+
+  private spawnSync(nodeArgs: string[]): { status: number | null; stderr: string } {
+    try {
+      execFileSync(process.execPath, nodeArgs, { cwd: PROJECT, uid: this.uid, gid: this.gid, env: this.env(), stdio: ['ignore', 'ignore', 'pipe'] });
+      return { status: 0, stderr: '' };
+    } catch (error) {
+      const e = error as { status: number | null; stderr?: Buffer };
+      return { status: e.status, stderr: e.stderr?.toString() ?? '' };
+    }
+  }
+}
+
+/** A runner started as the rootless user: its output, and a promise of how it ended. */
+class UserRun {
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<Ran>;
+
+  constructor(readonly process: ChildProcess) {
+    process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.done = new Promise((resolve) => process.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })));
+  }
+
+  /** Resolves once stdout contains `text`; false if the runner ended (or timed out) first. */
+  async waitFor(text: string, timeoutMs = 15000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    void this.done.then(() => (ended = true));
+    while (!this.stdout.includes(text)) {
+      if (ended || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+}
+
+function isRootWithMaps(ran: Ran, uidMap: string, gidMap: string): boolean {
+  const lines = ran.stdout.trim().split('\n');
+  return ran.code === 0 && /^uid=0\(root\) gid=0\(root\)/.test(lines[0] ?? '') && normal(lines[1]) === uidMap && normal(lines[2]) === gidMap;
+}
+
+function hasLine(text: string, line: string): boolean {
+  return text.split('\n').some((l) => normal(l) === line);
+}
+
+function normal(line: string | undefined): string {
+  return (line ?? '').trim().split(/\s+/).join(' ');
+}
+
+function isOneLineError(ran: Ran, want: RegExp): boolean {
+  const lines = ran.stderr.trim().split('\n');
+  return ran.code !== 0 && ran.code !== null && lines.length === 1 && want.test(lines[0]!);
+}
+
+/** The state file (toolkit/runtime/state.ts) of the container whose runner is `runner`, once it names the container's PID. */
+function stateOf(runDir: string, runner: number): ContainerState | undefined {
+  return statesIn(runDir).find((s) => s.runner === runner && s.pid !== undefined);
+}
+
+function statesIn(runDir: string): ContainerState[] {
+  const dir = path.join(runDir, 'containers');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).flatMap((n) => {
+    try {
+      return [JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as ContainerState];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** "uid gid" of a host process, from /proc/PID/status (real IDs, as the host numbers them). */
+function idsOf(pid: number): string {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return `${/^Uid:\s+(\d+)/m.exec(status)?.[1]} ${/^Gid:\s+(\d+)/m.exec(status)?.[1]}`;
+  } catch {
+    return `no process ${pid}`;
+  }
+}
+
+/** "uid gid" of a file on the host. */
+function ownerOf(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.uid} ${st.gid}`;
+  } catch {
+    return `no file ${file}`;
+  }
+}
+
+/** Live host processes (zombies are dead already: only their parent, or init, has yet to reap them). */
+function hostProcesses(): { pid: number; uid: number }[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+    try {
+      const status = fs.readFileSync(`/proc/${n}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) return [];
+      return [{ pid: Number(n), uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** PIDs of host processes whose command line is exactly `command`. */
+function processesWith(command: string): number[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+    try {
+      return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').join(' ').trim() === command ? [Number(n)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
