@@ -26,6 +26,7 @@ describe('runner options', () => {
     expect(() => parseRunnerOptions(['--memory', '12X'])).toThrow('Expected --memory to be a size such as 64m, 1g or 1048576 (bytes), got "12X"');
     expect(() => parseRunnerOptions(['--cpus', '-1'])).toThrow(/Expected --cpus/);
     expect(() => parseRunnerOptions(['--pids', '0'])).toThrow(/Expected --pids to be a whole number of at least 1, got "0"/);
+    expect(() => parseRunnerOptions(['--pids', '4'])).toThrow(/Expected --pids to be at least 16/);
   });
 
   test('published ports and ID maps', () => {

@@ -99,7 +99,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     limits: {
       ...(memory !== undefined ? { memoryBytes: parseSize('--memory', memory) } : {}),
       ...(cpus !== undefined ? { cpus: parseCpus(cpus) } : {}),
-      ...(pids !== undefined ? { pids: parsePositiveInteger('--pids', pids) } : {}),
+      ...(pids !== undefined ? { pids: parsePids(pids) } : {}),
     },
     stats: given.has('--stats'),
     image: one('--image'),
@@ -136,6 +136,20 @@ export function parseCpus(text: string): number {
 export function parsePositiveInteger(flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected ${flag} to be a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/**
+ * The container's first process is Node until it execs the command, and each
+ * of its threads counts against pids.max: below this it cannot even start.
+ */
+export const MIN_PIDS = 16;
+
+export function parsePids(text: string): number {
+  const n = parsePositiveInteger('--pids', text);
+  if (n < MIN_PIDS) {
+    throw new UsageError(`Expected --pids to be at least ${MIN_PIDS} (the container's first process is Node until it execs your command, and its threads count as tasks), got ${JSON.stringify(text)}`);
+  }
   return n;
 }
 
