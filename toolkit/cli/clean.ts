@@ -32,8 +32,12 @@ async function main(): Promise<number> {
   detachLeakedMounts(ROOTFS, (line) => say(line));
   const left = findLeftovers();
   for (const dir of left.cgroups) {
-    fs.rmdirSync(dir);
-    say(`cgroup ${dir}`);
+    try {
+      fs.rmdirSync(dir);
+      say(`cgroup ${dir}`);
+    } catch (error) {
+      console.error(`${chalk.red('workbook:')} rmdir("${dir}"): ${(error as NodeJS.ErrnoException).code} (tasks still inside?)`);
+    }
   }
   for (const p of left.tempPaths) {
     fs.rmSync(p, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
+import { detectCgroups } from '../cgroups/index.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
 import { isAlive, listStates } from '../runtime/state.ts';
 
@@ -32,12 +33,17 @@ export function isClean(l: Leftovers): boolean {
   return Object.values(l).every((list) => list.length === 0);
 }
 
-/** Processes started by a container stage, or living in the rootfs (a chroot's orphans from chapter 1). */
+/**
+ * Processes started by a container stage, or living in the rootfs (a chroot's
+ * orphans from chapter 1) — except those of containers whose runner still
+ * lives: another run in progress is not a leftover.
+ */
 function ourProcesses(): { pid: number; what: string }[] {
   const found: { pid: number; what: string }[] = [];
+  const liveRunners = new Set(listStates().map((s) => s.runner).filter(isAlive));
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || descendsFrom(pid, liveRunners)) continue;
     try {
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
       if (cmdline.includes(path.join(CACHE_DIR, 'child-stage-')) || cmdline.includes(path.join(CACHE_DIR, 'nsexec-'))) {
@@ -71,27 +77,34 @@ function tempPaths(): string[] {
 }
 
 /**
- * cgroups named workbook-* below this process's own cgroup, in every hierarchy (v1 and v2),
+ * cgroups named workbook-* where the workbook makes them (below the runner's
+ * own on v1; on v2 the delegating parent, see toolkit/cgroups/layout.ts),
  * except those of containers whose runner still lives.
  */
 function ourCgroups(): string[] {
   const live = new Set(listStates().filter((s) => isAlive(s.runner)).map((s) => `workbook-${s.container.id}`));
-  const found: string[] = [];
-  let lines: string[] = [];
+  let parents: string[];
   try {
-    lines = fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+    const layout = detectCgroups();
+    parents = layout.version === 2 ? [layout.parent] : [...new Set(Object.values(layout.parents))];
   } catch {
-    return found;
+    return []; // no cgroups with our controllers: then we made none
   }
-  for (const line of lines) {
-    const [, controllers = '', own = '/'] = line.split(':');
-    const hierarchy = controllers === '' ? (fs.existsSync('/sys/fs/cgroup/unified') ? 'unified' : '') : controllers.replace(/^name=/, '').split(',')[0]!;
-    const dir = path.join('/sys/fs/cgroup', hierarchy, own);
-    for (const name of safeList(dir)) {
-      if (name.startsWith('workbook') && !live.has(name)) found.push(path.join(dir, name));
+  return parents.flatMap((dir) => safeList(dir).filter((n) => n.startsWith('workbook-') && !live.has(n)).map((n) => path.join(dir, n)));
+}
+
+/** Whether `pid` or one of its ancestors (by /proc/PID/stat's ppid) is in `ancestors`. */
+function descendsFrom(pid: number, ancestors: Set<number>): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (ancestors.has(p)) return true;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
     }
   }
-  return [...new Set(found)];
+  return false;
 }
 
 function safeList(dir: string): string[] {
