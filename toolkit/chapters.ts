@@ -11,7 +11,7 @@ export interface ChapterInfo {
   readonly title: string;
   /** One line: what the learner builds. */
   readonly goal: string;
-  /** Runner options this chapter adds (those of earlier chapters stay available). */
+  /** Runner options for the mechanism this chapter teaches (see supportsOption). */
   readonly options: readonly string[];
 }
 
