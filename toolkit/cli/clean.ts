@@ -39,6 +39,11 @@ async function main(): Promise<number> {
       console.error(`${chalk.red('workbook:')} rmdir("${dir}"): ${(error as NodeJS.ErrnoException).code} (tasks still inside?)`);
     }
   }
+  for (const dir of left.containerDirs) {
+    detachLeakedMounts(dir, (line) => say(line)); // never delete through a mount
+    fs.rmSync(dir, { recursive: true, force: true });
+    say(`container directory ${dir}`);
+  }
   for (const p of left.tempPaths) {
     fs.rmSync(p, { recursive: true, force: true });
     say(p);

@@ -10,6 +10,7 @@ import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
 import { detectCgroups } from '../cgroups/index.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
 import { isAlive, listStates } from '../runtime/state.ts';
+import { CONTAINERS_DIR } from '../image/store.ts';
 
 export interface Leftovers {
   mounts: string[];
@@ -17,6 +18,8 @@ export interface Leftovers {
   states: string[];
   tempPaths: string[];
   cgroups: string[];
+  /** Chapter 4: containers' upper/work/merged directories whose runner is gone (see leftoverContainerDirs). */
+  containerDirs: string[];
 }
 
 export function findLeftovers(): Leftovers {
@@ -26,6 +29,7 @@ export function findLeftovers(): Leftovers {
     states: listStates().map((s) => `${s.container.id} (runner ${s.runner})`),
     tempPaths: tempPaths(),
     cgroups: ourCgroups(),
+    containerDirs: leftoverContainerDirs(),
   };
 }
 
@@ -91,6 +95,16 @@ function ourCgroups(): string[] {
     return []; // no cgroups with our controllers: then we made none
   }
   return parents.flatMap((dir) => safeList(dir).filter((n) => n.startsWith('workbook-') && !live.has(n)).map((n) => path.join(dir, n)));
+}
+
+/**
+ * Chapter 4: containers' own directories (upper, work, merged) in
+ * CONTAINERS_DIR whose runner is gone — a crash, an unfinished cleanupHost,
+ * or kept on purpose with --keep. Those of running containers are not listed.
+ */
+export function leftoverContainerDirs(): string[] {
+  const running = new Set(listStates().filter((s) => isAlive(s.runner)).map((s) => s.container.id));
+  return safeList(CONTAINERS_DIR).filter((id) => !running.has(id)).map((id) => path.join(CONTAINERS_DIR, id));
 }
 
 /** Whether `pid` or one of its ancestors (by /proc/PID/stat's ppid) is in `ancestors`. */

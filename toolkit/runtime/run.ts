@@ -84,7 +84,9 @@ export async function runContainer(chapterFile: string, c: Container, options: R
  */
 function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string): ChildProcess {
   // The child stage needs nothing from our environment; NODE_OPTIONS could load tsx, extra CA certs cost 60 ms.
-  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  // WORKBOOK_* settings (other state folders, e.g. in tests) must mean the same to the child stage.
+  const settings = Object.entries(process.env).filter(([k]) => k.startsWith('WORKBOOK_'));
+  const env = { ...Object.fromEntries(settings), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   const stdio = ['inherit', 'inherit', 'inherit', 'pipe'] as const;
   const node = [process.execPath, stage];
 
