@@ -120,7 +120,12 @@ describe('chapter 2: namespaces', () => {
     const tag = `${31 + Math.floor(Math.random() * 1000) / 1000}`; // a sleep we can recognise from the host
     const run = new Running(2, ['/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
     const ready = await run.waitFor('ready');
-    const before = processesWith(`sleep ${tag}`);
+    // "ready" comes after the fork of the first sleep, not necessarily after its exec: wait for both.
+    let before = processesWith(`sleep ${tag}`);
+    for (let i = 0; ready && i < 100 && before.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      before = processesWith(`sleep ${tag}`);
+    }
     run.kill('SIGKILL');
     await run.done;
     let after = processesWith(`sleep ${tag}`);

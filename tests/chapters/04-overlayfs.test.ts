@@ -159,7 +159,12 @@ describe('chapter 4: overlayfs', () => {
     const tag = `${41 + Math.floor(Math.random() * 1000) / 1000}`;
     const run = new Running(4, ['--name', name, '/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
     const ready = await run.waitFor('ready');
-    const pids = processesWith(`sleep ${tag}`);
+    // "ready" comes after the fork of the first sleep, not necessarily after its exec: wait for both.
+    let pids = processesWith(`sleep ${tag}`);
+    for (let i = 0; ready && i < 100 && pids.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pids = processesWith(`sleep ${tag}`);
+    }
     const mntns = pids[0] ? fs.readlinkSync(`/proc/${pids[0]}/ns/mnt`) : 'none';
     run.kill('SIGKILL');
     await run.done;
@@ -176,7 +181,7 @@ describe('chapter 4: overlayfs', () => {
     check(ready && pids.length > 0 && holders.length === 0 && mounted.length === 0 && dir !== undefined && afterReap === undefined, {
       expected: 'while it runs, its directory exists; after SIGKILL no process is left in its mount namespace (so its overlay is unmounted), nothing of it is in the host\'s mount table, and its cleanupHost removes the directory',
       seen: ready
-        ? `processes left in its mount namespace: ${holders.length}; host mounts naming it: ${mounted.length}; directory before cleanup: ${dir ?? 'none'}, after: ${afterReap ?? 'removed'}`
+        ? `sleeps seen while running: ${pids.length}; processes left in its mount namespace: ${holders.length}; host mounts naming it: ${mounted.length}; directory before cleanup: ${dir ?? 'none'}, after: ${afterReap ?? 'removed'}`
         : `the container never printed "ready": ${described(await run.done)}`,
       hint: 'mount inside the container\'s own mount namespace (never on the host), and let cleanupHost remove containerDirs(c).dir (TODO 4.4)',
     });

@@ -16,6 +16,7 @@ import chalk from 'chalk';
 import { CHAPTERS } from '../chapters.ts';
 import { PROJECT, ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
+import { listStates } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { requireRoot } from './root.ts';
 import { runVitest } from './vitest.ts';
@@ -74,6 +75,8 @@ async function main(): Promise<number> {
   heading('4. Nothing left behind');
   const left = findLeftovers();
   record('no process, mount, cgroup, state or temporary file of ours', isClean(left), isClean(left) ? '' : JSON.stringify(left));
+  const running = listStates().map((s) => `${s.container.id} (runner ${s.runner})`);
+  record('no container still running', running.length === 0, running.join(', '));
   const devicesAfter = networkDevices();
   record('network devices as before', devicesAfter === devicesBefore, devicesAfter === devicesBefore ? devicesAfter : `before: ${devicesBefore}; after: ${devicesAfter}`);
   record('host mount table as before', fs.readFileSync('/proc/self/mountinfo', 'utf8') === mountsBefore);
