@@ -30,7 +30,7 @@ APT_PACKAGES=(
   gcc libc6-dev          # the runner compiles a tiny C helper; the rootfs a static probe
   busybox-static         # the container root filesystem is busybox
   iproute2               # ip, for the network chapters
-  "iptables|nftables"    # NAT for the network chapters
+  iptables               # NAT and published ports (chapter 5); the iptables command itself is used
   util-linux             # unshare, nsenter, mount
   uidmap                 # newuidmap/newgidmap, for rootless containers with a subordinate ID range (chapter 6)
   ca-certificates git

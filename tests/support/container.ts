@@ -17,6 +17,9 @@ export interface Ran {
 
 export const TARGET = process.env.WORKBOOK_TARGET === 'solutions' ? 'solutions' : 'chapters';
 
+/** Multiplies every time limit below (runChapter, waitFor) on a slow machine, e.g. 15 under QEMU's software emulation (tests/v2-guest). Default 1. */
+export const TIME_SCALE = Number(process.env.WORKBOOK_TIME_SCALE) > 0 ? Number(process.env.WORKBOOK_TIME_SCALE) : 1;
+
 export function chapterArgs(chapter: number, args: readonly string[]): string[] {
   return [
     '--import', 'tsx',
@@ -33,8 +36,10 @@ export class Running {
   stderr = '';
   readonly done: Promise<Ran>;
 
-  constructor(chapter: number, args: readonly string[]) {
-    this.process = spawn(process.execPath, chapterArgs(chapter, args), { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `prefix`: a command that runs the runner, e.g. ['nsenter', '--net=/proc/123/ns/net', '--'] (chapter 5's scratch host). */
+  constructor(chapter: number, args: readonly string[], prefix: readonly string[] = []) {
+    const [file, ...before] = [...prefix, process.execPath];
+    this.process = spawn(file!, [...before, ...chapterArgs(chapter, args)], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.done = new Promise((resolve) => {
@@ -44,7 +49,7 @@ export class Running {
 
   /** Resolves once stdout contains `text`; null if the program ended (or timed out) first. */
   async waitFor(text: string, timeoutMs = 15000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * TIME_SCALE;
     let ended = false;
     void this.done.then(() => (ended = true));
     while (!this.stdout.includes(text)) {
@@ -60,9 +65,9 @@ export class Running {
 }
 
 /** Runs to the end (killed after `timeoutMs`, so a hung learner program fails its check instead of the suite). */
-export async function runChapter(chapter: number, args: readonly string[], timeoutMs = 20000): Promise<Ran> {
-  const run = new Running(chapter, args);
-  const timer = setTimeout(() => run.kill('SIGKILL'), timeoutMs);
+export async function runChapter(chapter: number, args: readonly string[], timeoutMs = 20000, prefix: readonly string[] = []): Promise<Ran> {
+  const run = new Running(chapter, args, prefix);
+  const timer = setTimeout(() => run.kill('SIGKILL'), timeoutMs * TIME_SCALE);
   const ran = await run.done;
   clearTimeout(timer);
   return ran;

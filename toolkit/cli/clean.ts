@@ -12,6 +12,7 @@ import { detachLeakedMounts } from '../runtime/leaks.ts';
 import { ROOTFS } from '../paths.ts';
 import { isAlive, listStates, reapStaleContainers } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
+import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
 
 async function main(): Promise<number> {
@@ -38,6 +39,10 @@ async function main(): Promise<number> {
     } catch (error) {
       console.error(`${chalk.red('workbook:')} rmdir("${dir}"): ${(error as NodeJS.ErrnoException).code} (tasks still inside?)`);
     }
+  }
+  for (const item of left.network) {
+    removeNetworkLeftover(item);
+    say(item);
   }
   for (const dir of left.containerDirs) {
     detachLeakedMounts(dir, (line) => say(line)); // never delete through a mount

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
 import { detectCgroups } from '../cgroups/index.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
+import { findNetworkLeftovers } from '../network/leftovers.ts';
 import { isAlive, listStates } from '../runtime/state.ts';
 import { CONTAINERS_DIR } from '../image/store.ts';
 
@@ -18,6 +19,8 @@ export interface Leftovers {
   states: string[];
   tempPaths: string[];
   cgroups: string[];
+  /** Chapter 5: links, iptables rules, records of sysctls and tables, and leases of the workbook's network that no running container owns. */
+  network: string[];
   /** Chapter 4: containers' upper/work/merged directories whose runner is gone (see leftoverContainerDirs). */
   containerDirs: string[];
 }
@@ -30,6 +33,7 @@ export function findLeftovers(): Leftovers {
     states: listStates().filter((s) => !isAlive(s.runner)).map((s) => `${s.container.id} (runner ${s.runner}, gone)`),
     tempPaths: tempPaths(),
     cgroups: ourCgroups(),
+    network: findNetworkLeftovers(),
     containerDirs: leftoverContainerDirs(),
   };
 }

@@ -16,3 +16,5 @@ export { setParentDeathSignal } from './process.ts';
 export { HostProtectionError, protectHostNamespaces } from './guard.ts';
 export { mknod, mknodWhiteout, makedev, S_IFMT, S_IFCHR, S_IFBLK, S_IFIFO } from './mknod.ts';
 export { lsetxattr, lgetxattr, XATTR_CREATE, XATTR_REPLACE, OVERLAY_OPAQUE } from './xattr.ts';
+export { flock, LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN } from './flock.ts';
+export { deleteNfTable, NFPROTO_IPV4 } from './nf-tables.ts';

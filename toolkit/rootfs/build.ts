@@ -87,6 +87,8 @@ function populate(root: string, busybox: string, stamp: string): void {
     'etc/hosts': '127.0.0.1\tlocalhost\n::1\tlocalhost\n',
     'etc/os-release': 'NAME="workbook busybox"\nID=workbook\nPRETTY_NAME="Build-your-own-container workbook rootfs"\n',
     'etc/profile': 'export PS1="\\u@\\h:\\w# "\n',
+    // busybox httpd reads this by default: serve /var/www, so `httpd -f -p 80` needs no -h.
+    'etc/httpd.conf': 'H:/var/www\n',
     'var/www/index.html': '<!doctype html><title>workbook</title><p>Hello from inside a container.</p>\n',
     [STAMP]: `${stamp}\n`,
   };

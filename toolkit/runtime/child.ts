@@ -68,7 +68,7 @@ function lookPath(name: string, env: readonly string[]): string {
 function fail(message: string, code: number, error?: unknown): never {
   process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
-  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'HostProtectionError') {
+  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'HostProtectionError' && error.name !== 'CommandError') {
     process.stderr.write(`${error.stack}\n`);
   }
   process.exit(code);

@@ -13,6 +13,19 @@ import { setns } from '../kernel/index.ts';
 
 const KINDS = ['mnt', 'uts', 'ipc', 'net', 'cgroup', 'pid_for_children'] as const;
 
+/**
+ * The thread's namespace now; null when the link cannot be read — as for
+ * pid_for_children after unshare(CLONE_NEWPID) and before the first child
+ * (pid_namespaces(7)), which also means it changed.
+ */
+function currentLink(path: string): string | null {
+  try {
+    return fs.readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
 export interface SavedNamespaces {
   restore(): void;
 }
@@ -26,7 +39,7 @@ export function saveNamespaces(): SavedNamespaces {
     restore() {
       try {
         for (const ns of saved) {
-          if (fs.readlinkSync(ns.path) !== ns.link) setns(ns.fd, 0, `"${ns.path}" (${ns.link})`);
+          if (currentLink(ns.path) !== ns.link) setns(ns.fd, 0, `"${ns.path}" (${ns.link})`);
         }
       } finally {
         for (const ns of saved) fs.closeSync(ns.fd);

@@ -16,6 +16,11 @@ export interface ContainerState {
   container: Container;
   /** The container's first process, as the host sees it, once known. */
   pid?: number;
+  /**
+   * The runner's network namespace: the host side of a container's network
+   * (chapter 5) lives there, and only a cleanup from there can remove it.
+   */
+  netns?: string;
 }
 
 const dir = path.join(RUN_DIR, 'containers');
@@ -25,6 +30,7 @@ export function stateFile(id: string): string {
 }
 
 export function writeState(state: ContainerState): void {
+  state.netns ??= fs.readlinkSync('/proc/self/ns/net');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = stateFile(state.container.id);
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
@@ -51,6 +57,19 @@ export function listStates(): ContainerState[] {
   });
 }
 
+/** Whether any process still holds the network namespace `link` ("net:[4026532…]"). */
+function networkNamespaceExists(link: string): boolean {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${name}/ns/net`) === link) return true;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return false;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -67,8 +86,11 @@ export function isAlive(pid: number): boolean {
  * runner at start and by `npm run clean`.
  */
 export async function reapStaleContainers(say: (line: string) => void): Promise<void> {
+  const here = fs.readlinkSync('/proc/self/ns/net');
   for (const state of listStates()) {
     if (isAlive(state.runner)) continue;
+    // Left by a runner in another network namespace that still exists: its cleanup belongs there.
+    if (state.netns !== undefined && state.netns !== here && networkNamespaceExists(state.netns)) continue;
     if (state.pid !== undefined && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
     try {
       const chapter = (await import(state.chapterFile)) as { cleanupHost?(c: Container): void };

@@ -1,0 +1,367 @@
+/**
+ * Chapter 5 — network. The runner runs inside a scratch network namespace
+ * that this suite makes to play "the host", with a second one beyond it for
+ * "the world". No bridge, route or firewall rule of the real machine is ever
+ * touched, and every packet stays between namespaces made here; both die
+ * with the suite (their holder processes die with it, PR_SET_PDEATHSIG).
+ *
+ *   the world                 the host (scratch)                      a container
+ *   uplink0 10.200.0.2/24 ◀─▶ uplink1 10.200.0.1/24   wb0 ◀─▶ wbh-N ═════ eth0
+ *   :9000 answers with the          (the workbook must not pick 10.200.0.0/24:
+ *   caller's address                 the host already routes it)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { check, shown } from '../support/check.ts';
+import { Running, described, runChapter, type Ran } from '../support/container.ts';
+import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
+import { leaseFile, listLeases } from '../../toolkit/network/leases.ts';
+import { netnsInode } from '../../toolkit/network/netns.ts';
+import { savedSysctlsFile } from '../../toolkit/network/sysctl.ts';
+import { SUBNET_CANDIDATES, overlaps } from '../../toolkit/network/subnet.ts';
+
+const TAKEN = SUBNET_CANDIDATES[0]!; // 10.200.0.0/24: the scratch host's own network
+const HOST_UPLINK = TAKEN.replace(/0\/24$/, '1');
+const WORLD = TAKEN.replace(/0\/24$/, '2');
+const BUSYBOX = path.join(ROOTFS, 'bin/busybox');
+
+let host: Scratch;
+let world: Scratch;
+let before: string[];
+
+beforeAll(async () => {
+  host = await Scratch.make();
+  world = await Scratch.make();
+  host.sh('ip link set lo up');
+  host.sh(`ip link add uplink1 type veth peer name uplink0 netns ${world.pid}`);
+  host.sh(`ip address add ${HOST_UPLINK}/24 dev uplink1 && ip link set uplink1 up`);
+  world.sh(`ip link set lo up && ip address add ${WORLD}/24 dev uplink0 && ip link set uplink0 up`);
+  // The world's web server answers with the address it sees the caller come from.
+  await world.serve("require('http').createServer((q, s) => s.end(q.socket.remoteAddress.replace(/^::ffff:/, ''))).listen(9000, () => console.log('listening'))").listening;
+  before = host.snapshot();
+});
+
+afterAll(() => {
+  // The workbook's records about the scratch host go with it (a failed check may have left some).
+  if (host) {
+    for (const lease of listLeases().filter((l) => l.netns === host.netns)) fs.rmSync(leaseFile(lease.index), { force: true });
+    fs.rmSync(savedSysctlsFile(netnsInode(host.netns)), { force: true });
+  }
+  world?.remove();
+  host?.remove();
+});
+
+/** Runs chapter 5 with the runner inside the scratch host. */
+const run = (args: string[], timeoutMs = 20000) => runChapter(5, args, timeoutMs, host.prefix);
+const start = (args: string[]) => new Running(5, args, host.prefix);
+
+describe('chapter 5: network', () => {
+  test('the container has its own network: only lo and eth0, an address the host does not use, a route via the bridge', async () => {
+    const ran = await run(['/bin/sh', '-c', [
+      'readlink /proc/self/ns/net', 'echo ---', 'ip -o link show', 'echo ---', 'ip -o -4 address show', 'echo ---', 'ip route',
+      'echo ---', 'ping -c 1 -W 2 "$(ip route | awk \'/^default/ {print $3}\')" >/dev/null && echo gateway answers',
+    ].join('; ')]);
+    const [ns = '', links = '', addresses = '', routes = '', gateway = ''] = ran.stdout.split('---\n');
+    check(ran.code === 0, {
+      expected: 'the container starts, and its command exits 0',
+      seen: described(ran),
+      hint: 'exit 125: a step threw, and the message names it ("not done yet: 5.n …", or the command that failed and why)',
+    });
+    check(ns.trim() !== '' && ns.trim() !== host.netns, {
+      expected: `a network namespace other than the host's (${host.netns})`,
+      seen: `inside: ${shown(ns)}`,
+      hint: 'createNamespaces() must also unshare CLONE_NEWNET (TODO 5.1)',
+    });
+    const names = linkNames(links);
+    check(names.join(' ') === 'eth0 lo' && upLinks(links).join(' ') === 'eth0 lo', {
+      expected: 'two links, both UP: lo and eth0',
+      seen: `ip link inside: ${shown(links)}`,
+      hint: names.includes('eth0')
+        ? 'bring both up inside: ip link set lo up (TODO 5.6), ip link set eth0 up (TODO 5.7)'
+        : 'move the veth end into the container (ip link set … netns PID, TODO 5.4) and rename it eth0 inside (TODO 5.7)',
+    });
+    const address = /eth0\s+inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addresses);
+    check(address !== null && address[2] === '24' && !overlaps(`${address[1]}/32`, TAKEN) && !address[1]!.startsWith('127.'), {
+      expected: `eth0 has an IPv4 address/24 outside the host's own network ${TAKEN}`,
+      seen: `ip -4 address inside: ${shown(addresses)}`,
+      hint: 'ip address add ADDRESS/PREFIX dev eth0 with the lease\'s address and prefixLength (TODO 5.7)',
+    });
+    const route = /^default via (\S+) dev eth0/m.exec(routes);
+    check(route !== null && overlaps(`${route[1]}/32`, `${address![1]}/24`) && gateway.includes('gateway answers'), {
+      expected: 'a default route via the bridge\'s address (the lease\'s gateway), which answers a ping',
+      seen: `ip route inside: ${shown(routes)}; ping: ${gateway.includes('gateway answers') ? 'answered' : 'no answer'}`,
+      hint: 'ip route add default via GATEWAY inside (TODO 5.7); on the host the bridge must carry GATEWAY/24 and be up, the host\'s veth end on it and up (TODOs 5.2, 5.4)',
+    });
+  });
+
+  test('--network none: only lo, and it is up; nothing is made on the host', async () => {
+    const start = host.snapshot();
+    const ran = await run(['--network', 'none', '/bin/sh', '-c', 'ip -o link show; echo ---; ip -o -4 address show']);
+    const [links = '', addresses = ''] = ran.stdout.split('---\n');
+    const after = host.snapshot();
+    check(ran.code === 0 && linkNames(links).join(' ') === 'lo' && upLinks(links).join(' ') === 'lo' && /lo\s+inet 127\.0\.0\.1\/8/.test(addresses), {
+      expected: 'one link, lo, UP with 127.0.0.1/8',
+      seen: ran.code === 0 ? `inside: ${shown(ran.stdout)}` : described(ran),
+      hint: 'a new network namespace (TODO 5.1) has only lo, and it starts down: ip link set lo up (TODO 5.6)',
+    });
+    check(added(start, after).length === 0, {
+      expected: 'no link, address, route or rule added on the host',
+      seen: shown(added(start, after).join('\n')),
+      hint: 'with --network none prepareHost() makes nothing on the host',
+    });
+  });
+
+  test('two containers on the bridge ping each other', async () => {
+    // b learns a's address from here and pings it; a learns b's from its neighbour table
+    // (b's ARP request for a left it there, ip-neighbour(8)) and pings back.
+    const a = start(['/bin/sh', '-c', 'ip -o -4 address show dev eth0; echo ready; ' +
+      'for i in $(seq 50); do B=$(ip -4 neigh show dev eth0 | awk \'{print $1}\' | head -n 1); [ -n "$B" ] && break; sleep 0.1; done; ' +
+      'ping -c 1 -W 3 "$B" >/dev/null && echo "reached $B"']);
+    const aReady = await a.waitFor('ready');
+    const aAddress = /inet (\d+\.\d+\.\d+\.\d+)/.exec(a.stdout)?.[1] ?? 'none';
+    const b = start(['/bin/sh', '-c', `trap "exit 0" TERM; ping -c 1 -W 3 ${aAddress} >/dev/null && echo "reached ${aAddress}"; ` +
+      'ip -o -4 address show dev eth0; echo sent; sleep 10 & wait']);
+    await b.waitFor('sent');
+    const ranA = await withTimeout(a, 10000);
+    b.kill('SIGTERM');
+    const ranB = await withTimeout(b, 10000);
+    const bAddress = /inet (\d+\.\d+\.\d+\.\d+)/.exec(ranB.stdout)?.[1] ?? 'none';
+    check(aReady && ranB.stdout.includes(`reached ${aAddress}`) && ranA.stdout.includes(`reached ${bAddress}`) && aAddress !== bAddress, {
+      expected: `b pings a (${aAddress}), and a pings b (${bAddress}) back, across the bridge`,
+      seen: `a: ${described(ranA)}, stdout ${shown(ranA.stdout)}; b: ${described(ranB)}, stdout ${shown(ranB.stdout)}`,
+      hint: 'both veth host ends must be plugged into the same bridge (master wb0) and up (TODO 5.4), each container with its own address (TODO 5.7)',
+    });
+  });
+
+  test('a published port (--publish 18080:80) answers from the host and from the world; nothing is left after the run', async () => {
+    const web = start(['--publish', '18080:80', '/bin/sh', '-c', 'trap "exit 0" TERM; httpd -p 80 -h /var/www; echo ready; sleep 30 & wait']);
+    const ready = await web.waitFor('ready');
+    const during = host.snapshot();
+    const fromHost = ready ? await fetchIn(host, 'http://127.0.0.1:18080/') : '';
+    const fromWorld = ready ? await fetchIn(world, `http://${HOST_UPLINK}:18080/`) : '';
+    const again = ready ? await run(['--publish', '18080:80', 'true']) : undefined;
+    web.kill('SIGTERM');
+    const ran = await withTimeout(web, 10000);
+    const after = host.snapshot();
+
+    check(ready && fromHost.includes('Hello from inside a container'), {
+      expected: 'busybox httpd in the container serves /var/www/index.html to the host at 127.0.0.1:18080',
+      seen: ready ? `host got: ${shown(fromHost)}; the host's nat rules: ${shown(during.filter((l) => l.includes('-t nat')).join('\n'))}` : described(ran),
+      hint: 'a DNAT rule in nat OUTPUT for the host\'s own connections (TODO 5.5); for 127.0.0.1, route_localnet on the bridge and a MASQUERADE of 127.0.0.0/8 out of it (TODO 5.3)',
+    });
+    check(fromWorld.includes('Hello from inside a container'), {
+      expected: `the world reaches the container through the host's address, ${HOST_UPLINK}:18080`,
+      seen: `the world got: ${shown(fromWorld)}`,
+      hint: 'a DNAT rule in nat PREROUTING for packets that arrive from elsewhere (TODO 5.5), and net.ipv4.ip_forward = 1 (TODO 5.3)',
+    });
+    const refused = again ? replyLines(again) : [];
+    check(again !== undefined && again.code !== 0 && refused.length === 1 && refused[0]!.includes('18080'), {
+      expected: 'a second container publishing 18080 is refused: non-zero exit, one line naming the port',
+      seen: again ? described(again) : 'not tried',
+      hint: 'prepareHost() calls checkPublish(c) and claimLease(c) before making anything; keep those calls',
+    });
+    const left = [...changes(before, after), ...leasesHere()];
+    check(ran.code === 0 && during.some((l) => l.startsWith('link wb0')) && left.length === 0, {
+      expected: 'while it runs the host has the bridge wb0; after the run its links, addresses, routes, rules, ip_forward and leases are as before',
+      seen: `${described(ran)}; left on the host: ${shown(left.join('\n'))}`,
+      hint: 'cleanupHost(): delete the publish rules, the host\'s veth end, and — when no port is left on it — the bridge\'s rules, the sysctls and the bridge (TODO 5.8)',
+    });
+  });
+
+  test('containers reach the world through NAT: the world sees the host\'s address, not the container\'s', async () => {
+    const ran = await run(['/bin/sh', '-c', `ip -o -4 address show dev eth0; timeout 5 wget -qO- http://${WORLD}:9000/; echo`]);
+    const own = /inet (\d+\.\d+\.\d+\.\d+)/.exec(ran.stdout)?.[1];
+    const seenAs = ran.stdout.trim().split('\n').at(-1)?.trim();
+    check(ran.code === 0 && own !== undefined && seenAs === HOST_UPLINK, {
+      expected: `the world's server sees the connection come from the host's ${HOST_UPLINK} (masquerade)`,
+      seen: `${described(ran)}; the container is ${own ?? '(no address)'}, the world saw ${shown(seenAs ?? '')}`,
+      hint: 'net.ipv4.ip_forward = 1, and nat POSTROUTING -s SUBNET ! -o wb0 -j MASQUERADE (TODO 5.3)',
+    });
+  });
+
+  test('SIGKILL of the runner: after npm run clean the host is as before', async () => {
+    // Any runner on the machine reaps containers of killed runners, and one started in another network
+    // namespace can only forget ours (its host side is not there). If one beat our `npm run clean` to it, try again.
+    let attempt = await killAndClean();
+    for (let i = 0; i < 2 && attempt.ready && !attempt.reapedHere; i++) attempt = await killAndClean();
+    const { ready, during, clean, after } = attempt;
+    const left = [...changes(before, after), ...leasesHere()];
+    // npm run clean also sweeps links and rules by itself, as a safety net; here the chapter's cleanupHost() must have left it none.
+    const swept = clean.split('\n').filter((l) => /cleaned: (link|iptables) /.test(l));
+    check(ready && during.some((l) => l.includes('18082')) && left.length === 0 && swept.length === 0, {
+      expected: 'the container published 18082; its runner is killed, npm run clean calls the chapter\'s cleanupHost(), and nothing of it is left on the host',
+      seen: ready ? `left: ${shown(left.join('\n'))}; swept up by npm run clean itself: ${shown(swept.join('\n'))}` : 'the container never printed "ready"',
+      hint: 'cleanupHost() must work from the state file alone: find the lease by c.id, delete what prepareHost() made (TODO 5.8)',
+    });
+  });
+
+  test('bad --publish: a port in use, a malformed one, one out of range → one line, non-zero exit, nothing made', async () => {
+    const start = host.snapshot();
+    const listener = host.serve("require('net').createServer().listen(18083, () => console.log('listening'))");
+    await listener.listening;
+    const inUse = await run(['--publish', '18083:80', 'true']);
+    listener.stop();
+    const malformed = await run(['--publish', '18084', 'true']);
+    const outOfRange = await run(['--publish', '70000:80', 'true']);
+    const after = host.snapshot();
+    const oneLine = (r: Ran, word: RegExp) => r.code !== 0 && r.code !== null && replyLines(r).length === 1 && word.test(r.stderr);
+    check(oneLine(inUse, /18083/) && /in use/.test(inUse.stderr), {
+      expected: 'a host port something listens on is refused: one line naming the port, non-zero exit',
+      seen: described(inUse),
+      hint: 'prepareHost() must call checkPublish(c) before it makes anything (it is there in the file: keep it first)',
+    });
+    check(oneLine(malformed, /--publish/) && oneLine(outOfRange, /--publish/), {
+      expected: '--publish 18084 and --publish 70000:80 are refused with one line each, non-zero exit',
+      seen: `${described(malformed)}; ${described(outOfRange)}`,
+      hint: 'the runner checks options before anything starts; this fails only if that is broken',
+    });
+    const left = [...added(start, after), ...leasesHere()];
+    check(left.length === 0, {
+      expected: 'nothing made on the host by the refused runs',
+      seen: shown(left.join('\n')),
+      hint: 'a refused --publish must be refused before the bridge or the veth pair is made',
+    });
+  });
+});
+
+/** A network namespace of our own, held by a `sleep` that dies with this suite. */
+class Scratch {
+  private readonly servers: ChildProcess[] = [];
+
+  private constructor(private readonly holder: ChildProcess, readonly netns: string) {}
+
+  static async make(): Promise<Scratch> {
+    const ours = fs.readlinkSync('/proc/self/ns/net');
+    const holder = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--net', '--', 'sleep', '600'], { stdio: 'ignore' });
+    for (let i = 0; i < 200; i++) {
+      try {
+        const link = fs.readlinkSync(`/proc/${holder.pid}/ns/net`);
+        if (link !== ours) return new Scratch(holder, link);
+      } catch {
+        // not started yet
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    holder.kill('SIGKILL');
+    throw new Error('could not make a scratch network namespace (unshare --net)');
+  }
+
+  get pid(): number {
+    return this.holder.pid!;
+  }
+
+  /** nsenter --net=…: the rest of the command runs in this namespace (and nothing else changes). */
+  get prefix(): string[] {
+    return ['nsenter', `--net=/proc/${this.pid}/ns/net`, '--'];
+  }
+
+  exec(args: readonly string[], timeout = 10000) {
+    return spawnSync(this.prefix[0]!, [...this.prefix.slice(1), ...args], { encoding: 'utf8', timeout, env: { ...process.env } });
+  }
+
+  /** A setup command that must work. */
+  sh(script: string): string {
+    const r = this.exec(['/bin/sh', '-c', script]);
+    if (r.status !== 0) throw new Error(`scratch namespace: \`${script}\` failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** A node program in this namespace, dying with the suite; `listening` resolves once it prints. */
+  serve(code: string): { listening: Promise<void>; stop(): void } {
+    const server = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...this.prefix, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+    this.servers.push(server);
+    const listening = new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+    return { listening, stop: () => server.kill('SIGKILL') };
+  }
+
+  /** Links, IPv4 addresses and routes, iptables tables, chains and rules, ip_forward: what the host side of a container would change. */
+  snapshot(): string[] {
+    const links = this.sh('ip -o link show').split('\n').filter(Boolean).map((l) => `link ${l.split(': ')[1]!.split('@')[0]}`);
+    const addresses = this.sh('ip -o -4 address show').split('\n').filter(Boolean).map((l) => `address ${l.split(/\s+/).slice(1, 4).join(' ')}`);
+    // (A bridge's routes say "linkdown" while no port is up: a state, not a change.)
+    const routes = this.sh('ip -4 route show table all').split('\n').filter(Boolean).map((l) => `route ${l.replace(/ linkdown/, '').trim()}`);
+    // The tables themselves count too: iptables-nft makes "nat" with its first rule, and an empty one still turns on conntrack.
+    const rules = this.exec(['iptables-save']).stdout.split('\n').reduce<{ table: string; lines: string[] }>((acc, l) => {
+      if (l.startsWith('*')) acc.lines.push(`table ${(acc.table = l.slice(1))}`);
+      if (l.startsWith('-A ') || l.startsWith(':')) acc.lines.push(`rule -t ${acc.table} ${l.replace(/ \[\d+:\d+\]$/, '')}`);
+      return acc;
+    }, { table: '', lines: [] }).lines;
+    const forward = `sysctl net.ipv4.ip_forward = ${this.sh('cat /proc/sys/net/ipv4/ip_forward').trim()}`;
+    return [...links, ...addresses, ...routes, ...rules, forward];
+  }
+
+  remove(): void {
+    for (const s of this.servers) s.kill('SIGKILL');
+    this.holder.kill('SIGKILL');
+  }
+}
+
+/** Starts a container that publishes 18082, SIGKILLs its runner, runs `npm run clean` on the scratch host. */
+async function killAndClean() {
+  const box = start(['--publish', '18082:80', '/bin/sh', '-c', 'echo ready; sleep 30']);
+  const ready = await box.waitFor('ready');
+  const id = leasesHereRaw()[0]?.container ?? 'none';
+  const during = host.snapshot();
+  box.kill('SIGKILL');
+  await box.done;
+  // A killed runner cleans nothing: `npm run clean` (run on this host) calls the chapter's cleanupHost() from the state file.
+  const ran = host.exec([process.execPath, '--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], 30000);
+  const clean = stripVTControlCharacters(`${ran.stdout}${ran.stderr}`);
+  return { ready, during, clean, after: host.snapshot(), reapedHere: clean.includes(`cleaned up container ${id}`) };
+}
+
+/** Lines in b not in a ("+ …") and the other way round ("- …"). */
+function changes(a: string[], b: string[]): string[] {
+  return [...b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`), ...a.filter((l) => !b.includes(l)).map((l) => `- ${l}`)];
+}
+
+/** Only what b has and a had not: what a run made (a leftover of an earlier one may vanish meanwhile). */
+function added(a: string[], b: string[]): string[] {
+  return changes(a, b).filter((l) => l.startsWith('+'));
+}
+
+/** Leases the workbook still holds for containers whose host side was the scratch host. */
+function leasesHere(): string[] {
+  return leasesHereRaw().map((l) => `lease ${l.index} (${l.address}, container ${l.container})`);
+}
+
+function leasesHereRaw() {
+  return listLeases().filter((l) => l.netns === host.netns);
+}
+
+/** stderr lines, without notes about other runs' containers that this run happened to clean up first. */
+function replyLines(r: Ran): string[] {
+  return r.stderr.trim().split('\n').filter((l) => !/left by a runner that was killed/.test(l));
+}
+
+/** `ip -o link show` → link names, sorted ("eth0@if12" → "eth0"). */
+function linkNames(text: string): string[] {
+  return text.split('\n').filter(Boolean).map((l) => l.split(': ')[1]?.split('@')[0] ?? '').sort();
+}
+
+function upLinks(text: string): string[] {
+  return text.split('\n').filter((l) => /<[^>]*\bUP\b[^>]*>/.test(l)).map((l) => l.split(': ')[1]?.split('@')[0] ?? '').sort();
+}
+
+/** busybox wget in a namespace, retried while the server is starting; '' if it never answers. */
+async function fetchIn(ns: Scratch, url: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    // No -T: busybox 1.35's wget crashes with it; spawnSync's timeout ends a hung fetch instead.
+    const r = ns.exec([BUSYBOX, 'wget', '-qO-', url], 3000);
+    if (r.status === 0) return r.stdout;
+    if (Date.now() > deadline) return '';
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The run's end, or SIGKILL after `ms` so a hung container fails its check instead of the suite. */
+async function withTimeout(running: Running, ms: number): Promise<Ran> {
+  const timer = setTimeout(() => running.kill('SIGKILL'), ms);
+  const ran = await running.done;
+  clearTimeout(timer);
+  return ran;
+}
