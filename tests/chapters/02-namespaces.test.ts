@@ -9,7 +9,7 @@ import { afterAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter } from '../support/container.ts';
 import { PROJECT } from '../../toolkit/paths.ts';
-import { hostMarker, hostNamespace, mountChanges, snapshotHost } from '../support/host.ts';
+import { hostMarker, hostNamespace, mountChanges, snapshotHost, processesWith } from '../support/host.ts';
 
 const marker = hostMarker();
 afterAll(() => marker.remove());
@@ -158,13 +158,3 @@ describe('chapter 2: namespaces', () => {
   });
 });
 
-/** PIDs of host processes whose command line is exactly `command`. */
-function processesWith(command: string): number[] {
-  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').join(' ').trim() === command ? [Number(n)] : [];
-    } catch {
-      return [];
-    }
-  });
-}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter, type Ran } from '../support/container.ts';
-import { mountChanges, snapshotHost } from '../support/host.ts';
+import { mountChanges, snapshotHost, processesWith } from '../support/host.ts';
 import { readContainerRecord } from '../../toolkit/image/containers.ts';
 import { DEMO_LAYERS } from '../../toolkit/image/demo.ts';
 import { writeImage, type Image } from '../../toolkit/image/layout.ts';
@@ -371,16 +371,6 @@ function hashTrees(roots: readonly string[]): string {
   return hash.digest('hex');
 }
 
-/** PIDs of host processes whose command line is exactly `command`. */
-function processesWith(command: string): number[] {
-  return pids().filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === command;
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** PIDs of processes in the mount namespace `link` ("mnt:[…]"). */
 function processesIn(link: string): number[] {

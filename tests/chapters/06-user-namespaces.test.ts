@@ -14,6 +14,7 @@ import { chapterArgs, described, runChapter, Running, type Ran } from '../suppor
 import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import type { ContainerState } from '../../toolkit/runtime/state.ts';
 import { containerTmpDir } from '../../toolkit/userns/index.ts';
+import { processesWith } from '../support/host.ts';
 
 /** Mapped mode's default (toolkit/userns/id-maps.ts): container 0 is host 100000. */
 const MAPPED = 100000;
@@ -369,13 +370,3 @@ function hostProcesses(): { pid: number; uid: number }[] {
   });
 }
 
-/** PIDs of host processes whose command line is exactly `command`. */
-function processesWith(command: string): number[] {
-  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').join(' ').trim() === command ? [Number(n)] : [];
-    } catch {
-      return [];
-    }
-  });
-}

@@ -35,3 +35,14 @@ export function hostMarker(): { path: string; content: string; remove(): void } 
   fs.writeFileSync(file, `${content}\n`);
   return { path: file, content, remove: () => fs.rmSync(file, { force: true }) };
 }
+
+/** PIDs of host processes whose command line is exactly `command` — how a check recognises a container's process from outside. */
+export function processesWith(command: string): number[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+    try {
+      return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').join(' ').trim() === command ? [Number(n)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
