@@ -20,6 +20,27 @@ export function workbookCgroups(): string[] {
   });
 }
 
+/**
+ * CPU time used so far by the cgroup whose CPU accounting lives in one of `dirs`, in seconds:
+ * cpu.stat usage_usec on v2, cpuacct.usage (ns) on v1. null if none of them has it.
+ */
+export function cpuUsageSeconds(dirs: readonly string[]): number | null {
+  for (const dir of dirs) {
+    try {
+      const usage = /usage_usec (\d+)/.exec(fs.readFileSync(path.join(dir, 'cpu.stat'), 'utf8'));
+      if (usage) return Number(usage[1]) / 1e6;
+    } catch {
+      // not the v2 (or v1 cpu) directory
+    }
+    try {
+      return Number(fs.readFileSync(path.join(dir, 'cpuacct.usage'), 'utf8')) / 1e9;
+    } catch {
+      // not the cpuacct directory
+    }
+  }
+  return null;
+}
+
 /** The numbers of the runner's accounting line ("workbook: cgroup: memory peak 31.9 MiB …"), or null. */
 export function parseAccounting(stderr: string): { peakMiB: number; cpuSeconds: number; oomKills: number; forksRefused: number } | null {
   const m = /cgroup: memory peak ([\d.]+) MiB.*?CPU ([\d.]+) s.*?OOM kills (\d+), forks refused (\d+)/.exec(stderr);
