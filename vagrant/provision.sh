@@ -207,7 +207,9 @@ ensure_login_shell() {
 case \$- in *i*)
   if [ \"\$(id -u)\" != 0 ] && [ -d '$PROJECT' ]; then
     [ \"\$PWD\" = \"\$HOME\" ] && cd '$PROJECT'
-    alias npm='sudo npm'
+    # The slides server must listen where Vagrant's forwarded port arrives (the VM's
+    # interface, not its loopback); the forward itself is bound to the host's 127.0.0.1.
+    alias npm='sudo WORKBOOK_SLIDES_HOST=0.0.0.0 npm'
     echo \"workbook: in $PROJECT, npm runs as root (alias npm='sudo npm'). Start with: npm run chapter 1\"
   fi ;;
 esac"
