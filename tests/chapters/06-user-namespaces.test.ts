@@ -5,12 +5,12 @@
  * by an ordinary user, without root (the suite makes one for that and removes
  * it afterwards).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
-import { chapterArgs, described, runChapter, Running, type Ran } from '../support/container.ts';
+import { described, runChapter, Running, type Ran } from '../support/container.ts';
 import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import type { ContainerState } from '../../toolkit/runtime/state.ts';
 import { containerTmpDir } from '../../toolkit/userns/index.ts';
@@ -252,10 +252,8 @@ class RootlessUser {
     };
   }
 
-  start(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): UserRun {
-    return new UserRun(spawn(process.execPath, chapterArgs(chapter, args), {
-      cwd: PROJECT, uid: this.uid, gid: this.gid, env: this.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'],
-    }));
+  start(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): Running {
+    return new Running(chapter, args, [], { uid: this.uid, gid: this.gid, env: this.env(extraEnv) });
   }
 
   async run(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): Promise<Ran> {
@@ -274,31 +272,6 @@ class RootlessUser {
       const e = error as { status: number | null; stderr?: Buffer };
       return { status: e.status, stderr: e.stderr?.toString() ?? '' };
     }
-  }
-}
-
-/** A runner started as the rootless user: its output, and a promise of how it ended. */
-class UserRun {
-  stdout = '';
-  stderr = '';
-  readonly done: Promise<Ran>;
-
-  constructor(readonly process: ChildProcess) {
-    process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
-    process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    this.done = new Promise((resolve) => process.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })));
-  }
-
-  /** Resolves once stdout contains `text`; false if the runner ended (or timed out) first. */
-  async waitFor(text: string, timeoutMs = 15000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    let ended = false;
-    void this.done.then(() => (ended = true));
-    while (!this.stdout.includes(text)) {
-      if (ended || Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
   }
 }
 

@@ -30,16 +30,25 @@ export function chapterArgs(chapter: number, args: readonly string[]): string[] 
   ];
 }
 
+export interface RunAs {
+  uid?: number;
+  gid?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 export class Running {
   readonly process: ChildProcess;
   stdout = '';
   stderr = '';
   readonly done: Promise<Ran>;
 
-  /** `prefix`: a command that runs the runner, e.g. ['nsenter', '--net=/proc/123/ns/net', '--'] (chapter 5's scratch host). */
-  constructor(chapter: number, args: readonly string[], prefix: readonly string[] = []) {
+  /**
+   * `prefix`: a command that runs the runner, e.g. ['nsenter', '--net=/proc/123/ns/net', '--'] (chapter 5's scratch host).
+   * `as`: another user and environment to run it with (chapter 6's rootless user).
+   */
+  constructor(chapter: number, args: readonly string[], prefix: readonly string[] = [], as: RunAs = {}) {
     const [file, ...before] = [...prefix, process.execPath];
-    this.process = spawn(file!, [...before, ...chapterArgs(chapter, args)], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(file!, [...before, ...chapterArgs(chapter, args)], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     this.process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.done = new Promise((resolve) => {
