@@ -7,7 +7,7 @@ import { chapterStatus } from './status.ts';
 export async function pickChapter(): Promise<number | null> {
   if (!process.stdin.isTTY) {
     console.error('Which chapter? Run `npm run chapter <N>`:');
-    for (const c of CHAPTERS) console.error(`  ${c.number}  ${c.title.padEnd(12)} ${chapterStatus(c)}  ${chalk.dim(c.goal)}`);
+    for (const c of CHAPTERS) console.error(`  ${c.number}  ${c.title.padEnd(16)} ${chapterStatus(c)}  ${chalk.dim(c.goal)}`);
     return null;
   }
   const { chapter } = await Enquirer.prompt<{ chapter: string }>({
@@ -16,7 +16,7 @@ export async function pickChapter(): Promise<number | null> {
     message: 'Which chapter?',
     choices: CHAPTERS.map((c) => ({
       name: String(c.number),
-      message: `${c.number}  ${c.title.padEnd(12)} ${chapterStatus(c)}`,
+      message: `${c.number}  ${c.title.padEnd(16)} ${chapterStatus(c)}`,
       hint: c.goal,
     })),
   });
