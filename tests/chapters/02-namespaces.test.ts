@@ -9,7 +9,7 @@ import { afterAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter } from '../support/container.ts';
 import { PROJECT } from '../../toolkit/paths.ts';
-import { hostMarker, hostNamespace, mountChanges, snapshotHost, processesWith } from '../support/host.ts';
+import { hostMarker, hostNamespace, mountChanges, snapshotHost, processesWith, settle } from '../support/host.ts';
 
 const marker = hostMarker();
 afterAll(() => marker.remove());
@@ -121,18 +121,10 @@ describe('chapter 2: namespaces', () => {
     const run = new Running(2, ['/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
     const ready = await run.waitFor('ready');
     // "ready" comes after the fork of the first sleep, not necessarily after its exec: wait for both.
-    let before = processesWith(`sleep ${tag}`);
-    for (let i = 0; ready && i < 100 && before.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      before = processesWith(`sleep ${tag}`);
-    }
+    const before = ready ? await settle(() => processesWith(`sleep ${tag}`), (v) => v.length >= 2) : processesWith(`sleep ${tag}`);
     run.kill('SIGKILL');
     await run.done;
-    let after = processesWith(`sleep ${tag}`);
-    for (let i = 0; i < 100 && after.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = processesWith(`sleep ${tag}`);
-    }
+    const after = await settle(() => processesWith(`sleep ${tag}`), (v) => v.length === 0);
     check(ready && before.length === 2 && after.length === 0, {
       expected: 'the container\'s two sleeps run, and are gone once the runner is killed',
       seen: ready ? `before: ${before.length} processes, after: ${after.length} (${after.join(', ')})` : 'the container never printed "ready"',

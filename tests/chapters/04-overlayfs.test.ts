@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter, type Ran } from '../support/container.ts';
-import { mountChanges, snapshotHost, processesWith } from '../support/host.ts';
+import { mountChanges, snapshotHost, processesWith, settle } from '../support/host.ts';
 import { readContainerRecord } from '../../toolkit/image/containers.ts';
 import { DEMO_LAYERS } from '../../toolkit/image/demo.ts';
 import { writeImage, type Image } from '../../toolkit/image/layout.ts';
@@ -160,19 +160,11 @@ describe('chapter 4: overlayfs', () => {
     const run = new Running(4, ['--name', name, '/bin/sh', '-c', `sleep ${tag} & echo ready; sleep ${tag}`]);
     const ready = await run.waitFor('ready');
     // "ready" comes after the fork of the first sleep, not necessarily after its exec: wait for both.
-    let pids = processesWith(`sleep ${tag}`);
-    for (let i = 0; ready && i < 100 && pids.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      pids = processesWith(`sleep ${tag}`);
-    }
+    const pids = ready ? await settle(() => processesWith(`sleep ${tag}`), (v) => v.length >= 2) : processesWith(`sleep ${tag}`);
     const mntns = pids[0] ? fs.readlinkSync(`/proc/${pids[0]}/ns/mnt`) : 'none';
     run.kill('SIGKILL');
     await run.done;
-    let holders = processesIn(mntns);
-    for (let i = 0; i < 100 && holders.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      holders = processesIn(mntns);
-    }
+    const holders = await settle(() => processesIn(mntns), (v) => v.length === 0);
     const dir = findContainer(name);
     const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => dir !== undefined && l.includes(dir));
     // A killed runner cannot clean up; the next runner (or `npm run clean`) reaps its container.

@@ -14,7 +14,7 @@ import { described, runChapter, Running, type Ran } from '../support/container.t
 import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import type { ContainerState } from '../../toolkit/runtime/state.ts';
 import { containerTmpDir } from '../../toolkit/userns/index.ts';
-import { processesWith } from '../support/host.ts';
+import { processesWith, settle } from '../support/host.ts';
 
 /** Mapped mode's default (toolkit/userns/id-maps.ts): container 0 is host 100000. */
 const MAPPED = 100000;
@@ -110,11 +110,7 @@ describe('chapter 6: user namespaces', () => {
     const state = ready ? stateOf(RUN_DIR, run.process.pid!) : undefined;
     run.kill('SIGKILL');
     await run.done;
-    let left = processesWith(`sleep ${tag}`);
-    for (let i = 0; i < 100 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      left = processesWith(`sleep ${tag}`);
-    }
+    const left = await settle(() => processesWith(`sleep ${tag}`), (v) => v.length === 0);
     const next = await runChapter(6, ['true']);
     const tmpLeft = state !== undefined && fs.existsSync(containerTmpDir(state.container));
     check(ready && state !== undefined && left.length === 0 && next.code === 0 && !tmpLeft, {
@@ -177,11 +173,7 @@ describe('chapter 6: user namespaces', () => {
     test('nothing is left behind: no process, /tmp directory, state or mount', async () => {
       const mapped = (uid: number) => uid === user.uid || (uid >= MAPPED && uid < MAPPED + 65536) || (uid >= 200000 && uid < 265536) || (uid >= GRANT.first && uid < GRANT.first + GRANT.count);
       // A runner's esbuild service ends on its own once the runner has gone: give it a moment.
-      let procs = hostProcesses().filter((p) => mapped(p.uid));
-      for (let i = 0; i < 100 && procs.length > 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        procs = hostProcesses().filter((p) => mapped(p.uid));
-      }
+      const procs = await settle(() => hostProcesses().filter((p) => mapped(p.uid)), (v) => v.length === 0);
       const dirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('workbook-userns-'));
       const states = [...statesIn(RUN_DIR), ...statesIn(user.runDir)].filter((s) => s.chapterFile.includes('06-user-namespaces'));
       const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('workbook-userns-') || l.split(' ')[4]?.startsWith(ROOTFS));

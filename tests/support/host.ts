@@ -46,3 +46,15 @@ export function processesWith(command: string): number[] {
     }
   });
 }
+
+/**
+ * Reads `read()` every 20 ms until `enough` says so or `ms` have passed, and returns the last
+ * reading: processes take a moment to appear after a fork, and to vanish after a kill.
+ */
+export async function settle<T>(read: () => T, enough: (value: T) => boolean, ms = 2000): Promise<T> {
+  let value = read();
+  for (const deadline = Date.now() + ms; !enough(value) && Date.now() < deadline; value = read()) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return value;
+}
