@@ -14,6 +14,7 @@ import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
 import { UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions } from '../runtime/options.ts';
+import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { pickChapter } from './picker.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     if (!fs.existsSync(options.rootfs) || !fs.statSync(options.rootfs).isDirectory()) {
       throw new UsageError(`rootfs not found: ${options.rootfs} is not a directory`);
     }
+    refuseHostRootfs(options.rootfs);
   } else if (process.getuid?.() === 0) {
     ensureRootfs(rootfs, (line) => console.error(chalk.dim(line)));
   } else {

@@ -14,6 +14,17 @@ import { isAlive, listStates, reapStaleContainers } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
+import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
+
+/** Whether ROOTFS (WORKBOOK_ROOTFS may move it) is a directory of its own, not the host's "/" or /dev. */
+function isOwnRootfs(dir: string): boolean {
+  try {
+    refuseHostRootfs(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function main(): Promise<number> {
   requireRoot();
@@ -30,7 +41,9 @@ async function main(): Promise<number> {
       // already gone
     }
   }
-  detachLeakedMounts(ROOTFS, (line) => say(line));
+  // Mounts under the workbook's own rootfs while no run uses it: a killed run's leaks (a live run's are its own).
+  const inUse = listStates().some((s) => isAlive(s.runner) && s.container.rootfs === ROOTFS);
+  if (!inUse && isOwnRootfs(ROOTFS)) detachLeakedMounts(ROOTFS, [], (line) => say(line));
   const left = findLeftovers();
   for (const dir of left.cgroups) {
     try {
@@ -45,7 +58,7 @@ async function main(): Promise<number> {
     say(item);
   }
   for (const dir of left.containerDirs) {
-    detachLeakedMounts(dir, (line) => say(line)); // never delete through a mount
+    detachLeakedMounts(dir, [], (line) => say(line)); // never delete through a mount (the directory is the workbook's)
     fs.rmSync(dir, { recursive: true, force: true });
     say(`container directory ${dir}`);
   }

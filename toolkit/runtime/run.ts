@@ -17,8 +17,9 @@ import { bundleChildStage } from './bundle.ts';
 import type { ChapterSteps, Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
-import { detachLeakedMounts } from './leaks.ts';
+import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
+import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
@@ -34,9 +35,12 @@ export interface RunOptions {
 export async function runContainer(chapterFile: string, c: Container, options: RunOptions = {}): Promise<number> {
   const chapter = (await import(chapterFile)) as ChapterSteps;
   const say = options.say ?? ((line: string) => process.stderr.write(`workbook: ${line}\n`));
+  refuseHostRootfs(c.rootfs);
   await reapStaleContainers(say);
   const stage = await bundleChildStage(chapterFile);
-  writeState({ runner: process.pid, chapterFile, container: c });
+  // What is mounted under the rootfs before the run is not the run's to detach afterwards (leaks.ts).
+  const mountsBefore = mountIdsUnder(c.rootfs);
+  writeState({ runner: process.pid, chapterFile, container: c, mountsBefore });
 
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
@@ -48,7 +52,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
 
     const pid = await Promise.race([handshake(chapter, c, child, sync), exited.then(() => null)]);
     if (pid !== null) {
-      writeState({ runner: process.pid, chapterFile, container: c, pid });
+      writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid });
       options.onStart?.(pid);
       chapter.prepareHost?.(c, pid);
       const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
@@ -69,10 +73,10 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     } catch (error) {
       // Reported, not thrown: the state file stays, so `npm run clean` can try again.
       say(`cleanup failed: ${describeError(error)} (npm run clean retries it)`);
-      detachLeakedMounts(c.rootfs, say);
+      detachLeakedMounts(c.rootfs, mountsBefore, say);
       return EXIT_SETUP_FAILED;
     }
-    detachLeakedMounts(c.rootfs, say);
+    detachLeakedMounts(c.rootfs, mountsBefore, say);
     removeState(c.id);
   }
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_DIR } from '../paths.ts';
 import type { Container } from './container.ts';
+import { detachLeakedMounts } from './leaks.ts';
 
 export interface ContainerState {
   /** The runner's PID: while it lives, the container is not stale. */
@@ -16,6 +17,8 @@ export interface ContainerState {
   container: Container;
   /** The container's first process, as the host sees it, once known. */
   pid?: number;
+  /** IDs of the mounts under the rootfs before the run: only mounts not among them are the run's leaks (leaks.ts). */
+  mountsBefore?: number[];
   /**
    * The runner's network namespace: the host side of a container's network
    * (chapter 5) lives there, and only a cleanup from there can remove it.
@@ -95,6 +98,7 @@ export async function reapStaleContainers(say: (line: string) => void): Promise<
     try {
       const chapter = (await import(state.chapterFile)) as { cleanupHost?(c: Container): void };
       chapter.cleanupHost?.(state.container);
+      if (state.mountsBefore !== undefined) detachLeakedMounts(state.container.rootfs, state.mountsBefore, say);
       say(`cleaned up container ${state.container.id}, left by a runner that was killed`);
     } catch (error) {
       // A chapter's unfinished cleanupHost() must not block every later run: forget the record;
