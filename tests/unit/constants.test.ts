@@ -33,6 +33,8 @@ describe('raw syscall numbers', () => {
   test('pivot_root is 155 on x86_64 and 41 on arm64', () => {
     expect(k.syscallNumber('pivot_root', 'x64')).toBe(155);
     expect(k.syscallNumber('pivot_root', 'arm64')).toBe(41);
+    expect(k.syscallNumber('pidfd_open', 'x64')).toBe(434);
+    expect(k.syscallNumber('pidfd_send_signal', 'arm64')).toBe(424);
   });
 
   test('an unsupported architecture is named in the error', () => {

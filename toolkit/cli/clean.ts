@@ -10,7 +10,7 @@ import { CACHE_DIR } from '../paths.ts';
 import { describeError } from '../runtime/errors.ts';
 import { detachLeakedMounts } from '../runtime/leaks.ts';
 import { ROOTFS } from '../paths.ts';
-import { isAlive, listStates, reapStaleContainers } from '../runtime/state.ts';
+import { listStates, runnerLives, reapStaleContainers } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   requireRoot();
   const say = (line: string) => console.log(`${chalk.yellow('cleaned:')} ${line}`);
   for (const state of listStates()) {
-    if (isAlive(state.runner)) console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
+    if (runnerLives(state)) console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
   }
   await reapStaleContainers(say);
   for (const p of findLeftovers().processes) {
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     }
   }
   // Mounts under the workbook's own rootfs while no run uses it: a killed run's leaks (a live run's are its own).
-  const inUse = listStates().some((s) => isAlive(s.runner) && s.container.rootfs === ROOTFS);
+  const inUse = listStates().some((s) => runnerLives(s) && s.container.rootfs === ROOTFS);
   if (!inUse && isOwnRootfs(ROOTFS)) detachLeakedMounts(ROOTFS, [], (line) => say(line));
   const left = findLeftovers();
   for (const dir of left.cgroups) {

@@ -10,7 +10,7 @@ import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
 import { detectCgroups } from '../cgroups/index.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
 import { findNetworkLeftovers } from '../network/leftovers.ts';
-import { isAlive, listStates } from '../runtime/state.ts';
+import { isAlive, listStates, runnerLives } from '../runtime/state.ts';
 import { CONTAINERS_DIR } from '../image/store.ts';
 
 export interface Leftovers {
@@ -30,7 +30,7 @@ export function findLeftovers(): Leftovers {
     mounts: mountsUnder(ROOTFS),
     processes: ourProcesses(),
     // Containers whose runner still runs are not leftovers (another run in progress); the selftest checks that none runs.
-    states: listStates().filter((s) => !isAlive(s.runner)).map((s) => `${s.container.id} (runner ${s.runner}, gone)`),
+    states: listStates().filter((s) => !runnerLives(s)).map((s) => `${s.container.id} (runner ${s.runner}, gone)`),
     tempPaths: tempPaths(),
     cgroups: ourCgroups(),
     network: findNetworkLeftovers(),
@@ -49,7 +49,7 @@ export function isClean(l: Leftovers): boolean {
  */
 function ourProcesses(): { pid: number; what: string }[] {
   const found: { pid: number; what: string }[] = [];
-  const liveRunners = new Set(listStates().map((s) => s.runner).filter(isAlive));
+  const liveRunners = new Set(listStates().filter(runnerLives).map((s) => s.runner));
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid || descendsFrom(pid, liveRunners)) continue;
@@ -91,7 +91,7 @@ function tempPaths(): string[] {
  * except those of containers whose runner still lives.
  */
 function ourCgroups(): string[] {
-  const live = new Set(listStates().filter((s) => isAlive(s.runner)).map((s) => `workbook-${s.container.id}`));
+  const live = new Set(listStates().filter((s) => runnerLives(s)).map((s) => `workbook-${s.container.id}`));
   let parents: string[];
   try {
     const layout = detectCgroups();
@@ -108,7 +108,7 @@ function ourCgroups(): string[] {
  * or kept on purpose with --keep. Those of running containers are not listed.
  */
 export function leftoverContainerDirs(): string[] {
-  const running = new Set(listStates().filter((s) => isAlive(s.runner)).map((s) => s.container.id));
+  const running = new Set(listStates().filter((s) => runnerLives(s)).map((s) => s.container.id));
   return safeList(CONTAINERS_DIR).filter((id) => !running.has(id)).map((id) => path.join(CONTAINERS_DIR, id));
 }
 

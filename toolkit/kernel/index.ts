@@ -13,6 +13,7 @@ export { chroot, chdir } from './chroot.ts';
 export { sethostname, HOST_NAME_MAX } from './hostname.ts';
 export { execve } from './exec.ts';
 export { setParentDeathSignal } from './process.ts';
+export { pidfdOpen, pidfdSendSignal } from './pidfd.ts';
 export { HostProtectionError, protectHostNamespaces } from './guard.ts';
 export { mknod, mknodWhiteout, makedev, S_IFMT, S_IFCHR, S_IFBLK, S_IFIFO } from './mknod.ts';
 export { lsetxattr, lgetxattr, XATTR_CREATE, XATTR_REPLACE, OVERLAY_OPAQUE } from './xattr.ts';

@@ -5,8 +5,9 @@
  * (include/uapi/asm-generic/unistd.h). Apple-silicon learners run arm64 VMs.
  */
 export const SYSCALL_NUMBERS = {
-  x64: { pivot_root: 155 },
-  arm64: { pivot_root: 41 },
+  // Calls added since Linux 5.1 share one number on every architecture (424 and up).
+  x64: { pivot_root: 155, pidfd_send_signal: 424, pidfd_open: 434 },
+  arm64: { pivot_root: 41, pidfd_send_signal: 424, pidfd_open: 434 },
 } as const;
 
 export type SyscallName = keyof (typeof SYSCALL_NUMBERS)['x64'];

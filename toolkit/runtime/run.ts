@@ -17,6 +17,7 @@ import { bundleChildStage } from './bundle.ts';
 import type { ChapterSteps, Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
+import { identify } from './identity.ts';
 import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
@@ -52,7 +53,8 @@ export async function runContainer(chapterFile: string, c: Container, options: R
 
     const pid = await Promise.race([handshake(chapter, c, child, sync), exited.then(() => null)]);
     if (pid !== null) {
-      writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid });
+      const identity = identify(pid);
+      writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
       options.onStart?.(pid);
       chapter.prepareHost?.(c, pid);
       const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };

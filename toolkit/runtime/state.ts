@@ -8,6 +8,7 @@ import path from 'node:path';
 import { RUN_DIR } from '../paths.ts';
 import type { Container } from './container.ts';
 import { detachLeakedMounts } from './leaks.ts';
+import { identify, killIfStillRuns, stillRuns, type ProcessIdentity } from './identity.ts';
 
 export interface ContainerState {
   /** The runner's PID: while it lives, the container is not stale. */
@@ -15,8 +16,12 @@ export interface ContainerState {
   /** The chapter file whose cleanupHost() undoes this container's host changes. */
   chapterFile: string;
   container: Container;
+  /** The runner's start time (/proc/PID/stat field 22): with `runner`, which process that was (identity.ts). */
+  runnerStart?: string;
   /** The container's first process, as the host sees it, once known. */
   pid?: number;
+  /** Which process `pid` was: its start time and PID namespace, checked before any signal (identity.ts). */
+  process?: ProcessIdentity;
   /** IDs of the mounts under the rootfs before the run: only mounts not among them are the run's leaks (leaks.ts). */
   mountsBefore?: number[];
   /**
@@ -34,6 +39,7 @@ export function stateFile(id: string): string {
 
 export function writeState(state: ContainerState): void {
   state.netns ??= fs.readlinkSync('/proc/self/ns/net');
+  state.runnerStart ??= identify(state.runner)?.startTime;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = stateFile(state.container.id);
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
@@ -83,18 +89,28 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
+ * Whether the runner that wrote `state` still runs: the same PID and, where
+ * recorded, the same start time — a newcomer with the dead runner's PID is not it.
+ */
+export function runnerLives(state: ContainerState): boolean {
+  if (state.runnerStart === undefined) return isAlive(state.runner);
+  return stillRuns({ pid: state.runner, startTime: state.runnerStart });
+}
+
+/**
  * Undo what containers of dead runners left (a runner killed with SIGKILL
  * cannot clean up after itself): kill their first process if it still
- * lives, run their chapter's cleanupHost(), forget them. Called by every
+ * lives (the same process, not only the same PID), run their chapter's cleanupHost(), forget them. Called by every
  * runner at start and by `npm run clean`.
  */
 export async function reapStaleContainers(say: (line: string) => void): Promise<void> {
   const here = fs.readlinkSync('/proc/self/ns/net');
   for (const state of listStates()) {
-    if (isAlive(state.runner)) continue;
+    if (runnerLives(state)) continue;
     // Left by a runner in another network namespace that still exists: its cleanup belongs there.
     if (state.netns !== undefined && state.netns !== here && networkNamespaceExists(state.netns)) continue;
-    if (state.pid !== undefined && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    // Only the recorded process itself: its PID may belong to someone else by now (identity.ts).
+    if (state.process !== undefined) killIfStillRuns(state.process);
     try {
       const chapter = (await import(state.chapterFile)) as { cleanupHost?(c: Container): void };
       chapter.cleanupHost?.(state.container);
