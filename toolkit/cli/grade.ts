@@ -1,36 +1,61 @@
 /**
- * npm test [-- N…] [--solution]
+ * npm test [-- N…] [--solution] [--junit FILE] [--json FILE]
  *
- * Grades the learner's chapters (all, or the numbers given): each chapter's
- * checks run the learner's program as a subprocess and judge the kernel's
- * view. --solution grades the reference solutions instead.
+ * Grades the learner's chapters (all, or the numbers given; options may come
+ * before or after them): each chapter's checks run the learner's program as a
+ * subprocess and judge the kernel's view. --solution grades the reference
+ * solutions instead. Ends with a summary and where to go next; exits 0 only
+ * when every chapter graded passes.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import chalk from 'chalk';
-import { CHAPTERS, findChapter } from '../chapters.ts';
+import { parseGradeArgs } from '../grading/args.ts';
+import { toJsonReport } from '../grading/json-report.ts';
+import { toJUnit } from '../grading/junit.ts';
+import { chapterPassed, readResults } from '../grading/results.ts';
+import { summaryLines } from '../grading/summary.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
-import { UsageError, describeError } from '../runtime/errors.ts';
+import { describeError } from '../runtime/errors.ts';
 import { requireRoot } from './root.ts';
 import { GRADES_FILE } from './status.ts';
 import { runVitest } from './vitest.ts';
 
 async function main(argv: string[]): Promise<number> {
-  const solution = argv.includes('--solution');
-  const numbers = argv.filter((a) => a !== '--solution' && a !== '--');
-  const chapters = numbers.length === 0 ? CHAPTERS : numbers.map((n) => {
-    const c = /^\d+$/.test(n) ? findChapter(Number(n)) : undefined;
-    if (!c) throw new UsageError(`Expected chapter numbers (${CHAPTERS.map((x) => x.number).join(', ')}), got ${JSON.stringify(n)}`);
-    return c;
-  });
+  const args = parseGradeArgs(argv);
   requireRoot();
   ensureRootfs(ROOTFS, (line) => console.error(chalk.dim(line)));
-  console.log(chalk.bold(`Grading ${solution ? 'the reference solutions' : 'your chapters'}: ${chapters.map((c) => `${c.number} ${c.title}`).join(', ')}`));
-  return runVitest({
-    files: chapters.map((c) => `tests/chapters/${c.slug}.test.ts`),
-    target: solution ? 'solutions' : 'chapters',
-    grade: true,
-    gradesFile: solution ? undefined : GRADES_FILE,
-  });
+  console.log(chalk.bold(`Grading ${args.solution ? 'the reference solutions' : 'your chapters'}: ${args.chapters.map((c) => `${c.number} ${c.title}`).join(', ')}`));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-grade-${process.pid}-`));
+  try {
+    const resultsFile = path.join(scratch, 'results.json');
+    const started = Date.now();
+    const code = await runVitest({
+      files: args.chapters.map((c) => `tests/chapters/${c.slug}.test.ts`),
+      target: args.solution ? 'solutions' : 'chapters',
+      grade: true,
+      gradesFile: args.solution ? undefined : GRADES_FILE,
+      resultsFile,
+    });
+    if (!fs.existsSync(resultsFile)) return code === 0 ? 1 : code; // vitest itself failed: it said why
+    const results = readResults(resultsFile);
+    for (const line of summaryLines(results)) console.log(line);
+    console.log(chalk.dim(`\ngraded in ${((Date.now() - started) / 1000).toFixed(1)} s`));
+    if (args.junit) write(args.junit, toJUnit(results), 'JUnit report');
+    if (args.json) write(args.json, `${JSON.stringify(toJsonReport(results), null, 2)}\n`, 'JSON report');
+    const all = results.chapters.length === args.chapters.length && results.chapters.every(chapterPassed);
+    return all ? 0 : 1;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function write(file: string, text: string, what: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  console.log(chalk.dim(`${what}: ${file}`));
 }
 
 main(process.argv.slice(2)).then(

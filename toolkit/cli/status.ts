@@ -24,9 +24,19 @@ export function readGrades(): Record<string, Grade> {
   }
 }
 
+/**
+ * Steps still open in the learner file: every step named in a todo() call that is still there —
+ * todo('1.1 chroot …, 1.2 chdir …') counts two, todo('2.2–2.6 …') five.
+ */
 export function openTodos(chapter: ChapterInfo): number {
   const source = fs.readFileSync(chapterFile(chapter, 'chapters'), 'utf8');
-  return (source.match(/\btodo\(/g) ?? []).length;
+  const open = new Set<string>();
+  for (const call of source.matchAll(/\btodo\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)) {
+    for (const m of call[2]!.matchAll(/\b(\d+)\.(\d+)(?:\s*[–-]\s*(?:\d+\.)?(\d+))?/g)) {
+      for (let step = Number(m[2]); step <= Number(m[3] ?? m[2]); step++) open.add(`${m[1]}.${step}`);
+    }
+  }
+  return open.size;
 }
 
 export function chapterStatus(chapter: ChapterInfo): string {

@@ -9,6 +9,10 @@ export interface VitestRun {
   /** Use the grader's reporter (per-check verdicts) instead of vitest's default. */
   grade?: boolean;
   gradesFile?: string;
+  /** Also write every check's result there as JSON (toolkit/grading/results.ts). */
+  resultsFile?: string;
+  /** Only checks whose name matches (vitest -t). */
+  testNamePattern?: string;
 }
 
 export function runVitest(run: VitestRun): Promise<number> {
@@ -16,9 +20,11 @@ export function runVitest(run: VitestRun): Promise<number> {
     path.join(PROJECT, 'node_modules/vitest/vitest.mjs'), 'run',
     '--config', path.join(PROJECT, 'tests/vitest.config.ts'),
     ...(run.grade ? ['--reporter', path.join(PROJECT, 'tests/support/reporter.ts')] : []),
+    ...(run.resultsFile ? ['--reporter', path.join(PROJECT, 'tests/support/results-reporter.ts')] : []),
+    ...(run.testNamePattern ? ['-t', run.testNamePattern] : []),
     ...run.files,
   ];
-  const env = { ...process.env, WORKBOOK_TARGET: run.target ?? 'chapters', ...(run.gradesFile ? { WORKBOOK_GRADES: run.gradesFile } : {}) };
+  const env = { ...process.env, WORKBOOK_TARGET: run.target ?? 'chapters', ...(run.gradesFile ? { WORKBOOK_GRADES: run.gradesFile } : {}), ...(run.resultsFile ? { WORKBOOK_RESULTS: run.resultsFile } : {}) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: 'inherit' });
     child.once('error', reject);
