@@ -15,7 +15,7 @@ function rows(): { number: number; line: string; goal: string }[] {
   const statusWidth = width(statuses);
   return CHAPTERS.map((c, i) => ({
     number: c.number,
-    line: `${String(c.number).padStart(2)}  ${c.title.padEnd(titleWidth)}  ${pad(statuses[i]!, statusWidth)}`,
+    line: `${String(c.number).padStart(2)}  ${c.title.padEnd(titleWidth)}  ${pad(statuses[i]!, statusWidth)} `,
     goal: c.goal,
   }));
 }
@@ -46,7 +46,7 @@ const Select = (Enquirer as unknown as { Select: new (options: object) => Select
 interface SelectPrompt {
   choices: { name: string; index: number }[];
   index: number;
-  state: { cancelled: boolean; submitted: boolean };
+  state: { cancelled: boolean; submitted: boolean; size?: number };
   run(): Promise<string>;
   submit(): Promise<void>;
   alert(): void;
@@ -67,7 +67,7 @@ class ChapterSelect extends Select {
   async cancel(): Promise<void> {
     const self = this as unknown as SelectPrompt;
     self.state.cancelled = self.state.submitted = true;
-    self.clear();
+    self.clear(self.state.size ?? 0); // from below the last choice line, up over the whole prompt
     await self.close();
     self.emit('cancel', new Error('cancelled'));
   }
