@@ -338,8 +338,14 @@ function replyLines(r: Ran): string[] {
 }
 
 /** `ip -o link show` → link names, sorted ("eth0@if12" → "eth0"). */
+/**
+ * The kernel's fallback tunnel devices: every new network namespace gets one per loaded tunnel
+ * module (ipip: tunl0, sit: sit0, …), down and unused — not the learner's doing, so not counted.
+ */
+const FALLBACK_TUNNELS = new Set(['tunl0', 'sit0', 'ip6tnl0', 'gre0', 'gretap0', 'erspan0', 'ip6gre0', 'ip_vti0', 'ip6_vti0']);
+
 function linkNames(text: string): string[] {
-  return text.split('\n').filter(Boolean).map((l) => l.split(': ')[1]?.split('@')[0] ?? '').sort();
+  return text.split('\n').filter(Boolean).map((l) => l.split(': ')[1]?.split('@')[0] ?? '').filter((n) => !FALLBACK_TUNNELS.has(n)).sort();
 }
 
 function upLinks(text: string): string[] {

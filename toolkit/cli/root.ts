@@ -41,7 +41,7 @@ function warnOnceOutsideVm(): void {
   console.error(chalk.yellow(
     'workbook: running as root on this machine itself, not in the workbook VM. Containers are made with the real\n' +
     '          kernel here; every run undoes its mounts, cgroups and devices (and `npm run clean` after a crash).\n' +
-    '          This note is shown once.',
+    '          This note is shown once per machine.',
   ));
   try {
     fs.mkdirSync(LIB_DIR, { recursive: true });
