@@ -71,12 +71,15 @@ export function createBridge(net: Lease): void {
 
 /** The rules every container on the bridge shares: added with the bridge, deleted with it. */
 export function bridgeRules(net: Lease): Rule[] {
-  // TODO(5.3): return four rules, as { table, chain, spec } (spec as you would type it after the chain):
+  // TODO(5.3): return five rules, as { table, chain, spec } (spec as you would type it after the chain):
   //   nat    POSTROUTING  -s SUBNET ! -o wb0 -j MASQUERADE        containers' packets leave with the host's address
   //   nat    POSTROUTING  -s 127.0.0.0/8 -o wb0 -j MASQUERADE     the host's 127.0.0.1 cannot be answered: use wb0's address
   //   filter FORWARD      -i wb0 -j ACCEPT                         where the host drops forwarded packets (docker does),
   //   filter FORWARD      -o wb0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT
   //                                                               let containers out, and in only replies and published ports
+  //   filter INPUT        -i wb0 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+  //                                                               route_localnet opens the host's 127.0.0.1 to containers
+  //                                                               (CVE-2020-8558): let in from wb0 only replies
   // Then delete the line below.
   todo('5.3 the bridge\'s NAT and FORWARD rules');
 }

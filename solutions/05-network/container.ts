@@ -56,6 +56,9 @@ export function bridgeRules(net: Lease): Rule[] {
     // and let in only replies and connections to published ports.
     { table: 'filter', chain: 'FORWARD', spec: ['-i', net.bridge, '-j', 'ACCEPT'] },
     { table: 'filter', chain: 'FORWARD', spec: ['-o', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT'] },
+    // route_localnet lets 127.0.0.0/8 in from the bridge — any container could reach the host's loopback-only
+    // services (CVE-2020-8558). Drop what comes in from it to 127.0.0.0/8, except replies (kube-proxy's rule).
+    { table: 'filter', chain: 'INPUT', spec: ['-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'] },
   ];
 }
 

@@ -19,6 +19,7 @@ import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter, type Ran } from '../support/container.ts';
 import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
 import { leaseFile, listLeases } from '../../toolkit/network/leases.ts';
+import { listStates } from '../../toolkit/runtime/state.ts';
 import { netnsInode } from '../../toolkit/network/netns.ts';
 import { savedSysctlsFile } from '../../toolkit/network/sysctl.ts';
 import { SUBNET_CANDIDATES, overlaps } from '../../toolkit/network/subnet.ts';
@@ -168,6 +169,55 @@ describe('chapter 5: network', () => {
       expected: 'while it runs the host has the bridge wb0; after the run its links, addresses, routes, rules, ip_forward and leases are as before',
       seen: `${described(ran)}; left on the host: ${shown(left.join('\n'))}`,
       hint: 'cleanupHost(): delete the publish rules, the host\'s veth end, and — when no port is left on it — the bridge\'s rules, the sysctls and the bridge (TODO 5.8)',
+    });
+  });
+
+  test('the host\'s 127.0.0.1 stays the host\'s: a container that routes 127.0.0.1 via the bridge reaches no service of it, while localhost:PORT still works (CVE-2020-8558)', async () => {
+    // Services of the (scratch) host bound to its loopback only: they say what reached them.
+    const probe = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...host.prefix, process.execPath, '-e', [
+      "const net = require('net'), dgram = require('dgram');",
+      "net.createServer((s) => { console.log('tcp from ' + s.remoteAddress); s.end('secret'); }).listen(18090, '127.0.0.1', () => {",
+      "  const u = dgram.createSocket('udp4'); u.on('message', (m, r) => console.log('udp from ' + r.address)); u.bind(18091, '127.0.0.1', () => console.log('listening'));",
+      '});',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let heard = '';
+    probe.stdout!.setEncoding('utf8').on('data', (d: string) => (heard += d));
+    // The container's root may change its own routes and sysctls: send 127.0.0.0/8 to the gateway.
+    const web = start(['--publish', '18084:80', '/bin/sh', '-c', [
+      'trap "exit 0" TERM; httpd -p 80 -h /var/www',
+      "gw=$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p')",
+      // (lo's own routes live in the local table, looked up first: delete them, as an attacker would.)
+      'ip route del local 127.0.0.0/8 dev lo table local && ip route del local 127.0.0.1 dev lo table local',
+      'ip route add 127.0.0.0/8 via $gw && sysctl -w net.ipv4.conf.eth0.route_localnet=1 >/dev/null && echo ready',
+      'sleep 30 & wait',
+    ].join('; ')]);
+    const ready = await web.waitFor('ready');
+    const pid = listStates().find((s) => s.container.publish.some((p) => p.hostPort === 18084))?.pid;
+    if (ready && pid !== undefined) {
+      const send = [
+        "const s = require('net').connect(18090, '127.0.0.1'); s.on('error', () => {});",
+        // A few datagrams, a moment apart: the first may wait for the gateway's ARP reply.
+        "const u = require('dgram').createSocket('udp4'); for (const ms of [0, 300, 600]) setTimeout(() => u.send('probe', 18091, '127.0.0.1'), ms);",
+        'setTimeout(() => process.exit(0), 1500);',
+      ].join('\n');
+      spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', send], { timeout: 5000 });
+      // A SYN that got through leaves a half-open connection on the host's 127.0.0.1:18090 (0100007F:46AA, state 03 SYN_RECV).
+      if (/0100007F:46AA \S+ 03 /.test(host.sh('cat /proc/net/tcp'))) heard += 'tcp SYN_RECV\n';
+    }
+    const fromHost = ready ? await fetchIn(host, 'http://127.0.0.1:18084/') : '';
+    web.kill('SIGTERM');
+    await withTimeout(web, 10000);
+    probe.kill('SIGKILL');
+
+    check(ready && heard.includes('listening') && !/tcp|udp/.test(heard), {
+      expected: 'packets to 127.0.0.0/8 that arrive from the bridge are dropped unless they belong to a published port (kube-proxy\'s rule): the host\'s loopback-only services hear nothing',
+      seen: ready ? `the host's 127.0.0.1 services heard: ${shown(heard.replace('listening', '').trim() || 'nothing')}` : 'the container never printed "ready"',
+      hint: 'route_localnet=1 on the bridge lets 127.0.0.1 be routed to and from it: add filter INPUT -i wb0 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP to bridgeRules (TODO 5.3)',
+    });
+    check(fromHost.includes('Hello from inside a container'), {
+      expected: 'with the guard in place, the published port still answers the host at 127.0.0.1:18084',
+      seen: `host got: ${shown(fromHost)}`,
+      hint: 'drop only what is not RELATED, ESTABLISHED or DNAT: replies to the host\'s own connections come back from the bridge to 127.0.0.1 (TODO 5.3)',
     });
   });
 
