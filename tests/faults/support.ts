@@ -5,6 +5,7 @@
  * look at everything the workbook could leave behind.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT } from '../../toolkit/paths.ts';
 import { findLeftovers, isClean, type Leftovers } from '../../toolkit/cli/leftovers.ts';
@@ -91,4 +92,11 @@ export async function until(ok: () => boolean, ms = 5000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 20));
   }
   return ok();
+}
+
+/** Lets a process paused by WORKBOOK_TEST_PAUSE go on (see toolkit/test-pause.ts); returns a function that tidies up. */
+export function resume(pid: number): () => void {
+  const file = `/tmp/workbook-resume-${pid}`;
+  fs.writeFileSync(file, '');
+  return () => fs.rmSync(file, { force: true });
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { SyscallError } from '../kernel/error.ts';
 import { errnoNumber } from '../kernel/errno.ts';
+import { pauseForTest } from '../test-pause.ts';
 
 function asSyscallError(error: unknown, syscall: string, args: string[]): unknown {
   const e = error as NodeJS.ErrnoException;
@@ -49,6 +50,7 @@ export function makeCgroupDir(dir: string): void {
   } catch (error) {
     throw asSyscallError(error, 'mkdir', [JSON.stringify(dir)]);
   }
+  pauseForTest('after-cgroup');
 }
 
 /**

@@ -14,6 +14,7 @@ export { sethostname, HOST_NAME_MAX } from './hostname.ts';
 export { execve } from './exec.ts';
 export { setParentDeathSignal } from './process.ts';
 export { pidfdOpen, pidfdSendSignal } from './pidfd.ts';
+export { peerClosed } from './poll.ts';
 export { HostProtectionError, protectHostNamespaces } from './guard.ts';
 export { mknod, mknodWhiteout, makedev, S_IFMT, S_IFCHR, S_IFBLK, S_IFIFO } from './mknod.ts';
 export { lsetxattr, lgetxattr, XATTR_CREATE, XATTR_REPLACE, OVERLAY_OPAQUE } from './xattr.ts';

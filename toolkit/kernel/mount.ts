@@ -8,6 +8,7 @@ import { MOUNT_FLAGS, UMOUNT_FLAGS, flagNames } from './constants.ts';
 import { quote } from './error.ts';
 import { refuseInHostNamespace } from './guard.ts';
 import { check, libc } from './libc.ts';
+import { pauseForTest } from '../test-pause.ts';
 
 const mount_ = libc.func(
   'int mount(const char *source, const char *target, const char *filesystemtype, unsigned long mountflags, const char *data)',
@@ -25,6 +26,7 @@ export function mount(
   if (data !== null) args.push(quote(data));
   refuseInHostNamespace('mnt', `mount(${args.join(', ')})`);
   check(mount_(source, target, fstype, flags, data), 'mount', args);
+  if (fstype === 'overlay') pauseForTest('after-overlay');
 }
 
 export function umount2(target: string, flags = 0): void {

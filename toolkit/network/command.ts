@@ -7,6 +7,7 @@
  *   `ip link add wb0 type bridge` failed: RTNETLINK answers: File exists
  */
 import { spawnSync } from 'node:child_process';
+import { pauseForTest } from '../test-pause.ts';
 
 /** Which Debian package provides a tool, for the "not installed" message. */
 const PACKAGE: Record<string, string> = { ip: 'iproute2', iptables: 'iptables', 'iptables-save': 'iptables' };
@@ -45,5 +46,7 @@ export function run(command: string, args: readonly string[]): string {
 
 /** `ip …` — iproute2, the tool that speaks rtnetlink: links, addresses, routes. See ip(8). */
 export function ip(...args: string[]): string {
-  return run('ip', args);
+  const out = run('ip', args);
+  if (args[0] === 'link' && args[1] === 'add' && args.includes('veth')) pauseForTest('after-veth');
+  return out;
 }

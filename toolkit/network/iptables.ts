@@ -14,6 +14,7 @@
  * a table the workbook's first rule created goes again with its last rule
  * (tables.ts).
  */
+import { pauseForTest } from '../test-pause.ts';
 import { run } from './command.ts';
 import { dropTablesWeMade, noteTable } from './tables.ts';
 
@@ -35,6 +36,7 @@ function args(op: '-I' | '-C' | '-D', rule: Rule, owner: string): string[] {
 export function insertRule(rule: Rule, owner: string): void {
   noteTable(rule.table);
   run('iptables', args('-I', rule, owner));
+  if (rule.spec.includes('DNAT')) pauseForTest('after-dnat');
 }
 
 /** Whether the rule is there (-C, "check"): iptables exits 1 when it is not. */

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import chalk from 'chalk';
-import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
+import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, peerClosed, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
+import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
 import type { ChapterSteps, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
@@ -23,7 +24,11 @@ const SYNC_FD = 3;
 const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
 
 export async function childStage(chapter: ChapterSteps): Promise<never> {
+  pauseForTest('child-start');
   setParentDeathSignal(SIGKILL);
+  // A runner killed before that prctl sent us no signal, and may have said "go" already. Its end of the
+  // sync socket closed when it died: then stop here, before anything of the container runs (nsexec.c checks getppid()).
+  if (peerClosed(SYNC_FD)) process.exit(EXIT_SETUP_FAILED);
   const socket = new net.Socket({ fd: SYNC_FD, readable: true, writable: true });
   const line = await new LineReader(socket).next();
   if (line === null) process.exit(EXIT_SETUP_FAILED); // the runner is gone; nothing to do

@@ -22,6 +22,7 @@ import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
+import { pauseForTest } from '../test-pause.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
 
@@ -46,7 +47,9 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
   try {
+    pauseForTest('before-unshare');
     child = spawnFirstProcess(chapter, c, stage);
+    pauseForTest('after-spawn');
     stopRelay = relaySignals(child, process.stdin.isTTY === true, say);
     const exited = exitOf(child);
     const sync = new LineReader(child.stdio[3] as Duplex);
@@ -58,7 +61,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
       options.onStart?.(pid);
       chapter.prepareHost?.(c, pid);
       const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
-      (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`);
+      (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`, () => pauseForTest('after-go'));
     }
     return await exited;
   } catch (error) {
