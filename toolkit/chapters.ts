@@ -25,6 +25,11 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   { number: 4, slug: '04-overlayfs', title: 'overlayfs', goal: 'images as read-only layers, a writable layer per container, copy-on-write and whiteouts', options: ['--image', '--keep'] },
   { number: 5, slug: '05-network', title: 'network', goal: 'a network namespace, a veth pair, a bridge, NAT and published ports', options: ['--network', '--publish'] },
   { number: 6, slug: '06-user-namespaces', title: 'user namespaces', goal: 'root inside, nobody outside, and rootless containers', options: ['--uidmap', '--gidmap'] },
+  {
+    number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
+    // The container of chapters 3–5 comes along, so its options do too.
+    options: ['--init', '-d', '--detach', '--memory', '--cpus', '--pids', '--stats', '--image', '--keep', '--network', '--publish'],
+  },
 ];
 
 export type Target = 'chapters' | 'solutions';

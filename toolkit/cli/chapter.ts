@@ -19,7 +19,7 @@ import { runContainer } from '../runtime/run.ts';
 import { pickChapter } from './picker.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N';
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   8: --init -d';
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
@@ -77,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     publish: options.publish,
     uidMap: options.uidMap,
     gidMap: options.gidMap,
+    ...(options.init ? { init: true } : {}),
   };
   const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
   return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });

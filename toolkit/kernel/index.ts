@@ -20,3 +20,4 @@ export { mknod, mknodWhiteout, makedev, S_IFMT, S_IFCHR, S_IFBLK, S_IFIFO } from
 export { lsetxattr, lgetxattr, XATTR_CREATE, XATTR_REPLACE, OVERLAY_OPAQUE } from './xattr.ts';
 export { flock, LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN } from './flock.ts';
 export { deleteNfTable, NFPROTO_IPV4 } from './nf-tables.ts';
+export { waitid, waitpid, P_ALL, P_PID, WNOHANG, WEXITED, WNOWAIT, CLD_EXITED, CLD_KILLED, CLD_DUMPED, type ChildState } from './wait.ts';

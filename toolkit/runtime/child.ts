@@ -45,6 +45,15 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
 
   const [name, ...args] = c.command;
   const file = lookPath(name!, c.env);
+  if (c.init === true && chapter.runInit !== undefined) {
+    // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
+    socket.destroy();
+    try {
+      await chapter.runInit(c, [file, ...args]);
+    } catch (error) {
+      fail(`init failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
+    }
+  }
   try {
     execve(file, [name!, ...args], c.env);
   } catch (error) {

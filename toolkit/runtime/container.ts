@@ -41,6 +41,9 @@ export interface Container {
   /** Chapter 6 — user namespace ID mappings (empty: the chapter's default). */
   readonly uidMap: readonly IdMapping[];
   readonly gidMap: readonly IdMapping[];
+
+  /** Chapter 8 — PID 1 is the chapter's init (docker's --init), with the command as its child. */
+  readonly init?: boolean;
 }
 
 export interface Limits {
@@ -78,6 +81,11 @@ export interface ChapterSteps {
   prepareHost?(c: Container, pid: number): void;
   /** Inside the container, in its first process, before the command is exec'd. */
   setupContainer(c: Container): void;
+  /**
+   * With c.init (chapter 8): instead of exec'ing the command, the first process
+   * stays as PID 1, runs `argv` as its child and never returns (it exits with the command's status).
+   */
+  runInit?(c: Container, argv: readonly string[]): Promise<never>;
   /** Host side, after the container has ended — also after a crash or a kill. */
   cleanupHost?(c: Container): void;
 }

@@ -6,6 +6,7 @@
  *   [--image NAME] [--keep]                                  chapter 4
  *   [--network bridge|none] [--publish HOST:CONTAINER]…      chapter 5
  *   [--uidmap IN:OUT:COUNT]… [--gidmap IN:OUT:COUNT]…        chapter 6
+ *   [--init] [-d|--detach]                                   chapter 8
  *   [--] [COMMAND [ARG…]]
  *
  * Options stop at "--" or at the first word that is not an option, so the
@@ -30,6 +31,9 @@ export interface RunnerOptions {
   publish: PortMapping[];
   uidMap: IdMapping[];
   gidMap: IdMapping[];
+  /** Chapter 8: an init as PID 1 (--init); run in the background (-d, --detach). */
+  init: boolean;
+  detach: boolean;
   command: string[];
   /** The option names that were given, so the runner can refuse those a chapter does not teach yet. */
   given: Set<string>;
@@ -41,7 +45,7 @@ export const DEFAULT_COMMAND = ['/bin/sh'];
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap'];
-const FLAGS_ALONE = ['--solution', '--stats', '--keep'];
+const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const values = new Map<string, string[]>();
@@ -108,6 +112,8 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     publish: all('--publish').map(parsePublish),
     uidMap: parseIdMaps('--uidmap', all('--uidmap')),
     gidMap: parseIdMaps('--gidmap', all('--gidmap')),
+    init: given.has('--init'),
+    detach: given.has('-d') || given.has('--detach'),
     command: command.length > 0 ? command : [...DEFAULT_COMMAND],
     given,
   };

@@ -65,6 +65,13 @@ const TABLE: Readonly<Record<number, Omit<Demo, 'id' | 'chapter'>>> = {
     expectedStatus: 1, // touch's refusal
     timeLimitMs: 20 * SECONDS,
   },
+  8: {
+    args: ['--network', 'none', '--init', '--', '/bin/sh', '-c',
+      'for i in $(seq 20); do (sleep 1 &); done; sleep 2; ps -o pid,ppid,stat,comm; echo "zombies:" $(ps -o stat | grep -c Z); kill -TERM 1; sleep 5'],
+    watchFor: 'PID 1 is the init (node), sh its child; no Z after 20 orphans; kill -TERM 1 is passed on to sh: exit 143',
+    expectedStatus: 143,
+    timeLimitMs: 30 * SECONDS,
+  },
 };
 
 /** The demos whose chapter is in the manifest and whose reference solution exists, in chapter order. */

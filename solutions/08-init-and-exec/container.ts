@@ -1,0 +1,71 @@
+/**
+ * Chapter 8 — PID 1 and exec. Reference solution. Lesson: chapters/08-init-and-exec/README.md
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit/kernel/index.ts';
+import type { Container } from '../../toolkit/runtime/container.ts';
+import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
+// The container of chapters 2–5 (namespaces, cgroup, image, network), from their reference solutions.
+export { createNamespaces, prepareHost, setupContainer, cleanupHost } from '../../toolkit/init/stack.ts';
+
+/** What a user sends to stop, reload or resize an app: PID 1 passes each on (tini's list). */
+export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+
+/** PID 1 with --init: the command as a child, signals passed on, orphans reaped, its status as ours. */
+export async function runInit(c: Container, argv: readonly string[]): Promise<never> {
+  const app = startCommand(c, argv);
+  forwardSignals(app);
+  process.on('SIGCHLD', () => reapOrphans(app));
+  const status = await new Promise<number>((resolve) => {
+    app.once('error', (error: NodeJS.ErrnoException) => {
+      process.stderr.write(`workbook: ${argv[0]}: ${error.code === 'ENOENT' ? 'command not found in the container' : `cannot run: ${error.code}`}\n`);
+      resolve(error.code === 'ENOENT' ? EXIT_COMMAND_NOT_FOUND : EXIT_COMMAND_NOT_EXECUTABLE);
+    });
+    app.once('exit', (code, signal) => resolve(exitStatus(code, signal)));
+  });
+  reapOrphans(app);
+  // When PID 1 ends, the kernel SIGKILLs every other process of the namespace (pid_namespaces(7)).
+  process.exit(status);
+}
+
+/** The command as PID 1's child, with the container's environment and PID 1's stdin, stdout and stderr. */
+export function startCommand(c: Container, argv: readonly string[]): ChildProcess {
+  const env = Object.fromEntries(c.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  return spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+}
+
+/**
+ * PID 1 gets no default action for a signal (pid_namespaces(7)): without a
+ * handler, SIGTERM from `docker stop` would do nothing. A handler for each,
+ * passing it to the app, makes the app see exactly what the user sent.
+ */
+export function forwardSignals(app: ChildProcess): void {
+  for (const signal of FORWARDED_SIGNALS) {
+    process.on(signal, () => {
+      if (app.exitCode === null && app.signalCode === null) app.kill(signal);
+    });
+  }
+}
+
+/**
+ * Collects every exited child except the app: orphans re-parented to PID 1.
+ * waitid(2) with WNOWAIT looks without collecting, because the app's status
+ * belongs to Node (libuv waits for the children it spawned, by PID): taking
+ * it with waitpid(-1) would leave the app's 'exit' event waiting forever.
+ */
+export function reapOrphans(app: ChildProcess): number {
+  let reaped = 0;
+  for (;;) {
+    const child = waitid(P_ALL, 0, WEXITED | WNOHANG | WNOWAIT);
+    if (child === null || child.pid === app.pid) return reaped;
+    waitpid(child.pid, 0);
+    reaped++;
+  }
+}
+
+/** The shell's convention, and docker's: the exit code, or 128 + the number of the signal that killed it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal !== null ? os.constants.signals[signal] : 0);
+}
