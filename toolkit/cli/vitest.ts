@@ -19,6 +19,7 @@ export function runVitest(run: VitestRun): Promise<number> {
   const args = [
     path.join(PROJECT, 'node_modules/vitest/vitest.mjs'), 'run',
     '--config', path.join(PROJECT, 'tests/vitest.config.ts'),
+    // Only the results reporter (no grade reporter): silent, for `npm run watch`, which prints its own.
     ...(run.grade ? ['--reporter', path.join(PROJECT, 'tests/support/reporter.ts')] : []),
     ...(run.resultsFile ? ['--reporter', path.join(PROJECT, 'tests/support/results-reporter.ts')] : []),
     ...(run.testNamePattern ? ['-t', run.testNamePattern] : []),
