@@ -22,7 +22,8 @@ export const TIME_SCALE = Number(process.env.WORKBOOK_TIME_SCALE) > 0 ? Number(p
 
 export function chapterArgs(chapter: number, args: readonly string[]): string[] {
   return [
-    '--import', 'tsx',
+    // The runner's fast path, as npm run chapter takes it (toolkit/run.mjs: built once, no tsx).
+    path.join(PROJECT, 'toolkit/run.mjs'),
     path.join(PROJECT, 'toolkit/cli/chapter.ts'),
     String(chapter),
     ...(TARGET === 'solutions' ? ['--solution'] : []),

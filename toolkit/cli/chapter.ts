@@ -12,11 +12,11 @@ import { CHAPTERS, chapterFile, findChapter, supportsOption } from '../chapters.
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
-import { UsageError, describeError } from '../runtime/errors.ts';
+import { ChapterCompileError } from '../build/chapter.ts';
+import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
-import { pickChapter } from './picker.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
 const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   8: --init -d';
@@ -24,6 +24,8 @@ const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--host
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
   if (first === undefined || first === '--') {
+    // Loaded only here: the prompt library is not needed to start a container.
+    const { pickChapter } = await import('./picker.ts');
     const picked = await pickChapter();
     if (picked === null) return 2;
     first = String(picked);
@@ -86,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof ChapterCompileError) {
+      // The learner's file does not compile: where, the line, and how to see every error at once.
+      console.error(`${chalk.red('workbook:')} the chapter does not compile\n${error.message}\n${chalk.dim('(npm run typecheck lists every type error in your files)')}`);
+      process.exit(EXIT_SETUP_FAILED);
+    }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
     if (!(error instanceof UsageError) && error instanceof Error && error.name !== 'SyscallError') console.error(chalk.dim(error.stack));
     process.exit(error instanceof UsageError ? 2 : 1);

@@ -20,9 +20,13 @@ import { UsageError } from '../runtime/errors.ts';
 const RECIPE_VERSION = 1;
 const BREAKOUT_C = fileURLToPath(new URL('./breakout.c', import.meta.url));
 const STAMP = 'etc/workbook-release';
+const INSTALLED_BUSYBOX = '/bin/busybox';
 
 /** Builds `target` unless it is already up to date; returns true if it built. */
 export function ensureRootfs(target: string, log: (line: string) => void = () => {}): boolean {
+  // The usual case, on every container start, without asking dpkg (a process start): the rootfs
+  // was built from exactly the busybox installed now. Otherwise findBusybox decides which to use.
+  if (fs.existsSync(INSTALLED_BUSYBOX) && readStamp(target) === stampFor(INSTALLED_BUSYBOX)) return false;
   const busybox = findBusybox();
   const stamp = stampFor(busybox.binary);
   if (readStamp(target) === stamp) {
@@ -145,7 +149,7 @@ interface Busybox {
 /** Debian's busybox-static: installed, or fetched as a .deb from the configured mirror. */
 function findBusybox(): Busybox {
   const installed = dpkgVersion('busybox-static');
-  if (installed && fs.existsSync('/bin/busybox')) return { binary: '/bin/busybox', version: installed, cleanup() {} };
+  if (installed && fs.existsSync(INSTALLED_BUSYBOX)) return { binary: INSTALLED_BUSYBOX, version: installed, cleanup() {} };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-busybox-${process.pid}-`));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
+import { importChapter } from '../build/chapter.ts';
 import { bundleChildStage } from './bundle.ts';
 import type { ChapterSteps, Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
@@ -35,7 +36,7 @@ export interface RunOptions {
 
 /** Runs the container to its end; resolves to the exit status the runner should exit with. */
 export async function runContainer(chapterFile: string, c: Container, options: RunOptions = {}): Promise<number> {
-  const chapter = (await import(chapterFile)) as ChapterSteps;
+  const chapter = await importChapter(chapterFile);
   const say = options.say ?? ((line: string) => process.stderr.write(`workbook: ${line}\n`));
   refuseHostRootfs(c.rootfs);
   await reapStaleContainers(say);

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { importChapter } from '../build/chapter.ts';
 import { RUN_DIR } from '../paths.ts';
 import type { Container } from './container.ts';
 import { detachLeakedMounts } from './leaks.ts';
@@ -112,7 +113,7 @@ export async function reapStaleContainers(say: (line: string) => void): Promise<
     // Only the recorded process itself: its PID may belong to someone else by now (identity.ts).
     if (state.process !== undefined) killIfStillRuns(state.process);
     try {
-      const chapter = (await import(state.chapterFile)) as { cleanupHost?(c: Container): void };
+      const chapter = await importChapter(state.chapterFile);
       chapter.cleanupHost?.(state.container);
       if (state.mountsBefore !== undefined) detachLeakedMounts(state.container.rootfs, state.mountsBefore, say);
       say(`cleaned up container ${state.container.id}, left by a runner that was killed`);

@@ -36,7 +36,7 @@ export class DemoRun {
   constructor(demo: Demo, emit: (event: DemoEvent) => void) {
     this.demo = demo;
     const started = Date.now();
-    this.runner = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/chapter.ts'), String(demo.chapter), '--solution', ...demo.args], {
+    this.runner = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, 'toolkit/cli/chapter.ts'), String(demo.chapter), '--solution', ...demo.args], {
       cwd: PROJECT,
       // Plain text for the slide; CI=true skips the runner's once-per-machine note.
       env: { ...process.env, FORCE_COLOR: '0', CI: 'true' },

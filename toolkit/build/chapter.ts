@@ -1,0 +1,68 @@
+/**
+ * A chapter's module, for the runner: its host-side steps (createNamespaces,
+ * prepareHost, cleanupHost…) run in the runner's own process.
+ *
+ * Under tsx or vitest the .ts file is imported as it is. In the built runner
+ * (toolkit/run.mjs), a reference solution is already part of the build; any
+ * other chapter file — the learner's, or a mutated copy — is compiled on its
+ * own, with its imports of the toolkit and the solutions pointing at the
+ * runner's modules, so there is still one of each. Cached like the runner:
+ * compiled again only when the file or one of its own imports changed.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+import type { ChapterSteps } from '../runtime/container.ts';
+import { type Built, cachedBuild } from './cache.mjs';
+import { describeBuildFailure } from './errors.mjs';
+
+/** A chapter file that does not compile: the message is the short block from describeBuildFailure. */
+export class ChapterCompileError extends Error {
+  override readonly name = 'ChapterCompileError';
+}
+
+/** The runner's build, when this process runs from it (set by toolkit/run.mjs). */
+export function runnerBuild(): Built | undefined {
+  return (globalThis as Record<symbol, Built | undefined>)[Symbol.for('workbook.runner')];
+}
+
+export async function importChapter(file: string): Promise<ChapterSteps> {
+  const runner = runnerBuild();
+  if (runner === undefined) return (await import(file)) as ChapterSteps;
+  const output = runner.outputs[file] ?? (await compileChapter(file, runner));
+  return (await import(pathToFileURL(output).href)) as ChapterSteps;
+}
+
+async function compileChapter(file: string, runner: Built): Promise<string> {
+  const built = await compile(() => cachedBuild({
+    name: `chapter-${crypto.createHash('sha256').update(file).digest('hex').slice(0, 16)}`,
+    identity: JSON.stringify({ file, runner: runner.dir }),
+    options: { entryPoints: [file] },
+    plugins: [runnerModules(runner)],
+  }));
+  return built.outputs[path.resolve(file)]!;
+}
+
+/** Imports of files the runner has built become imports of the runner's modules. */
+function runnerModules(runner: Built): Plugin {
+  return {
+    name: 'runner-modules',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const output = runner.outputs[path.resolve(args.resolveDir, args.path)];
+        return output === undefined ? undefined : { path: output, external: true };
+      });
+    },
+  };
+}
+
+/** Runs an esbuild build; a compile error becomes a ChapterCompileError. */
+export async function compile<T>(build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (error) {
+    if ((error as { errors?: unknown[] }).errors === undefined) throw error;
+    throw new ChapterCompileError(describeBuildFailure(error));
+  }
+}

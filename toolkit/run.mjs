@@ -1,0 +1,33 @@
+// @ts-check
+/**
+ * node toolkit/run.mjs toolkit/cli/NAME.ts [args…] — runs one of the
+ * toolkit's programs, as `node --import tsx FILE` would (the npm scripts go
+ * through here).
+ *
+ * From the runner's cached JavaScript build (toolkit/build/runner.mjs):
+ * no tsx, and esbuild only when a source file changed since the last build.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeBuildFailure } from './build/errors.mjs';
+import { PROJECT, runnerBuild } from './build/runner.mjs';
+
+const [file = '', ...args] = process.argv.slice(2);
+const source = path.resolve(file);
+
+let built;
+try {
+  built = await runnerBuild();
+} catch (error) {
+  process.stderr.write(`workbook: the toolkit does not compile:\n${describeBuildFailure(error)}\n`);
+  process.exit(1);
+}
+const output = built.outputs[source];
+if (output === undefined) {
+  process.stderr.write(`workbook: not a program of the toolkit: ${file}\n`);
+  process.exit(2);
+}
+// The tool reads its arguments as if it had been started directly: node toolkit/cli/NAME.ts args…
+process.argv = [process.argv[0] ?? process.execPath, source, ...args];
+/** @type {any} */ (globalThis)[Symbol.for('workbook.runner')] = built;
+await import(pathToFileURL(output).href);
