@@ -40,8 +40,10 @@ export function setupContainer(c: Container): void {
   // TODO(4.2): mount the overlay on `merged`: mount(2) with source 'overlay',
   //            type 'overlay', no flags, and the data string
   //            `lowerdir=…,upperdir=${upper},workdir=${work}`.
-  // TODO(4.3): the merged view is the container's root filesystem now: run
-  //            chapter 2's setup on it — ch2.setupContainer({ ...c, rootfs: merged }).
+  // TODO(4.3): the merged view is the container's root filesystem now: bind the
+  //            --volume directories into it (given: mountVolumes({ ...c, rootfs: merged }),
+  //            from toolkit/volumes/bind.ts), then run chapter 2's setup on it —
+  //            ch2.setupContainer({ ...c, rootfs: merged }).
   // Then delete the line below.
   todo('4.1–4.3 mount the overlay (lowerdir, upperdir, workdir) and make it the root');
 }

@@ -7,6 +7,7 @@ import { MS_PRIVATE, MS_REC, mount } from '../../toolkit/kernel/index.ts';
 import { containerDirs, imageLayers } from '../../toolkit/image/containers.ts';
 import { prepareImage } from '../../toolkit/image/prepare.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
+import { mountVolumes } from '../../toolkit/volumes/bind.ts';
 
 /** Host side, on the runner's main thread, before the container's first process is spawned. */
 export function createNamespaces(c: Container): void {
@@ -32,6 +33,9 @@ export function setupContainer(c: Container): void {
   // See Documentation/filesystems/overlayfs.rst, "Multiple lower layers".
   // upper and work must be on the same filesystem; work must be empty.
   mount('overlay', merged, 'overlay', 0, `lowerdir=${lowerdir},upperdir=${upper},workdir=${work}`);
+
+  // --volume: host directories bound into the new root before pivot_root, while they are still in view.
+  mountVolumes({ ...c, rootfs: merged });
 
   // From here on it is chapter 2 with the merged view as the root filesystem.
   ch2.setupContainer({ ...c, rootfs: merged });

@@ -13,9 +13,9 @@ describe('runner options', () => {
     expect(parseRunnerOptions(['--name=db', 'ps']).command).toEqual(['ps']);
   });
 
-  test('defaults: an interactive shell, hostname = name', () => {
+  test('defaults: no command (the the image Cmd, or an interactive shell: see image-config.test.ts), hostname = name', () => {
     const o = parseRunnerOptions(['--name', 'db_1']);
-    expect(o.command).toEqual(['/bin/sh']);
+    expect(o.command).toEqual([]);
     expect(o.hostname).toBe('db-1');
   });
 
@@ -46,7 +46,7 @@ describe('runner options', () => {
   test('bad hostnames, names and options are refused', () => {
     expect(() => parseRunnerOptions(['--hostname', 'bad_name!'])).toThrow(/RFC 1123/);
     expect(() => parseRunnerOptions(['--name', '../x'])).toThrow(/--name/);
-    expect(() => parseRunnerOptions(['--volume', 'x'])).toThrow(/Unknown option --volume/);
+    expect(() => parseRunnerOptions(['--privileged', 'x'])).toThrow(/Unknown option --privileged/);
     expect(() => parseRunnerOptions(['--hostname'])).toThrow(/Expected a value after --hostname/);
   });
 });

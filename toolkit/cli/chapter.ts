@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import chalk from 'chalk';
 import { CHAPTERS, chapterFile, findChapter, supportsOption } from '../chapters.ts';
+import { processForRun } from '../image/run-config.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
@@ -19,7 +20,7 @@ import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   8: --init -d';
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   8: --init -d';
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
@@ -63,14 +64,8 @@ async function main(argv: string[]): Promise<number> {
     name: options.name,
     hostname: options.hostname,
     rootfs: fs.realpathSync(rootfs),
-    command: options.command,
-    env: [
-      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      'HOME=/root',
-      `HOSTNAME=${options.hostname}`,
-      `TERM=${process.env.TERM ?? 'xterm'}`,
-      'container=workbook',
-    ],
+    // The image's Entrypoint, Cmd, Env, WorkingDir and User, with --entrypoint, the command, --env, --workdir, --user over them.
+    ...processForRun(options, rootfs, supportsOption(chapter, '--image')),
     limits: options.limits,
     stats: options.stats,
     ...(options.image !== undefined ? { image: options.image } : {}),
@@ -94,7 +89,9 @@ main(process.argv.slice(2)).then(
       process.exit(EXIT_SETUP_FAILED);
     }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
-    if (!(error instanceof UsageError) && error instanceof Error && error.name !== 'SyscallError') console.error(chalk.dim(error.stack));
-    process.exit(error instanceof UsageError ? 2 : 1);
+    // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
+    const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
+    if (!oneLine && error instanceof Error) console.error(chalk.dim(error.stack));
+    process.exit(error instanceof UsageError ? 2 : error instanceof Error && error.name === 'ImageError' ? 125 : 1);
   },
 );

@@ -59,7 +59,15 @@ export interface ImageConfig {
   architecture: string;
   os: string;
   created?: string;
-  config?: { Env?: string[]; Cmd?: string[]; WorkingDir?: string };
+  /** How to run the image's process: config.ts reads it. */
+  config?: {
+    Env?: string[];
+    Entrypoint?: string[];
+    Cmd?: string[];
+    WorkingDir?: string;
+    User?: string;
+    ExposedPorts?: Record<string, object>;
+  };
   /** diff_ids: the digest of each layer *uncompressed*, in the manifest's order. */
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: { created_by?: string; comment?: string; empty_layer?: boolean }[];

@@ -6,7 +6,8 @@
  *
  *   1. die with the runner (PR_SET_PDEATHSIG), never outlive it
  *   2. wait on fd 3 until the runner has prepared the host side
- *   3. run the chapter's setupContainer() — mounts, pivot_root, hostname
+ *   3. run the chapter's setupContainer() — mounts, pivot_root, hostname —
+ *      then the image's WorkingDir and User (finishProcess)
  *   4. execve the command: same PID, so the command is PID 1
  */
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import chalk from 'chalk';
 import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, peerClosed, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
+import { finishProcess } from '../image/process.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
 import type { ChapterSteps, StartMessage } from './container.ts';
@@ -37,25 +39,28 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
   // The socket must not leak into the command; its closing tells the runner that exec happened.
   fcntl(SYNC_FD, F_SETFD, 'int', FD_CLOEXEC);
 
+  let env = [...c.env];
   try {
     chapter.setupContainer(c);
+    // The image's WorkingDir and User, inside the container's own files (toolkit/image/process.ts).
+    env = finishProcess(c);
   } catch (error) {
     fail(`container setup failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
   }
 
   const [name, ...args] = c.command;
-  const file = lookPath(name!, c.env);
+  const file = lookPath(name!, env);
   if (c.init === true && chapter.runInit !== undefined) {
     // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
     socket.destroy();
     try {
-      await chapter.runInit(c, [file, ...args]);
+      await chapter.runInit({ ...c, env }, [file, ...args]);
     } catch (error) {
       fail(`init failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
     }
   }
   try {
-    execve(file, [name!, ...args], c.env);
+    execve(file, [name!, ...args], env);
   } catch (error) {
     if (isSyscallError(error, 'ENOENT')) fail(`${name}: command not found in the container`, EXIT_COMMAND_NOT_FOUND);
     if (isSyscallError(error, 'EACCES')) fail(`${name}: permission denied (not executable?)`, EXIT_COMMAND_NOT_EXECUTABLE);
@@ -82,7 +87,7 @@ function lookPath(name: string, env: readonly string[]): string {
 function fail(message: string, code: number, error?: unknown): never {
   process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
-  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'HostProtectionError' && error.name !== 'CommandError') {
+  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'UsageError' && error.name !== 'HostProtectionError' && error.name !== 'CommandError') {
     process.stderr.write(`${error.stack}\n`);
   }
   process.exit(code);

@@ -33,6 +33,19 @@ export interface Container {
   /** Chapter 4 — the image to run (absent: the plain rootfs), and whether to keep the writable layer. */
   readonly image?: string;
   readonly keep: boolean;
+  /**
+   * Chapter 4 — the image's configuration with --workdir and --user applied
+   * (toolkit/image/config.ts): the working directory (absent: the chapter's
+   * own "/"), and the user, as written — resolved inside the container, in its
+   * own /etc/passwd (absent: root). `command` and `env` above already hold
+   * the image's Entrypoint, Cmd and Env.
+   */
+  readonly workdir?: string;
+  readonly user?: string;
+  /** Ports the image says it listens on ("80/tcp"): shown, never published by themselves. */
+  readonly exposedPorts?: readonly string[];
+  /** Chapter 4 — host directories bound into the container (toolkit/volumes/bind.ts). */
+  readonly volumes?: readonly Volume[];
 
   /** Chapter 5 — a network of its own on the workbook's bridge, or only loopback; published ports. */
   readonly network: 'bridge' | 'none';
@@ -53,6 +66,13 @@ export interface Limits {
   readonly cpus?: number;
   /** Number of tasks (pids.max). */
   readonly pids?: number;
+}
+
+/** `--volume SOURCE:TARGET[:ro]`: a host directory (resolved, checked) at a path in the container. */
+export interface Volume {
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
 }
 
 export interface PortMapping {

@@ -4,6 +4,8 @@
  *   [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR]
  *   [--memory SIZE] [--cpus N] [--pids N] [--stats]          chapter 3
  *   [--image NAME] [--keep]                                  chapter 4
+ *   [--env NAME=VALUE]… [--workdir DIR] [--user NAME|UID[:GID]]
+ *   [--entrypoint CMD] [--volume HOST_DIR:PATH[:ro]]…        chapter 4 (image config, volumes)
  *   [--network bridge|none] [--publish HOST:CONTAINER]…      chapter 5
  *   [--uidmap IN:OUT:COUNT]… [--gidmap IN:OUT:COUNT]…        chapter 6
  *   [--init] [-d|--detach]                                   chapter 8
@@ -15,7 +17,9 @@
  */
 import crypto from 'node:crypto';
 import { HOST_NAME_MAX } from '../kernel/index.ts';
-import type { IdMapping, Limits, PortMapping } from './container.ts';
+import { parseEnvOption, parseUserSpec, parseWorkdirOption } from '../image/config.ts';
+import { parseVolume } from '../volumes/options.ts';
+import type { IdMapping, Limits, PortMapping, Volume } from './container.ts';
 import { UsageError } from './errors.ts';
 
 export interface RunnerOptions {
@@ -34,17 +38,27 @@ export interface RunnerOptions {
   /** Chapter 8: an init as PID 1 (--init); run in the background (-d, --detach). */
   init: boolean;
   detach: boolean;
+  /** Overrides of the image's configuration (toolkit/image/config.ts); absent or empty: not given. */
+  env: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  volumes: Volume[];
+  /** The command after the options; empty when none was given (the image's Cmd, or DEFAULT_COMMAND). */
   command: string[];
   /** The option names that were given, so the runner can refuse those a chapter does not teach yet. */
   given: Set<string>;
 }
 
-export const DEFAULT_COMMAND = ['/bin/sh'];
+export { DEFAULT_COMMAND } from '../image/config.ts';
 
 /** A hostname label per RFC 1123: letters, digits and inner hyphens, dot-separated. */
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap'];
+const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap',
+  '--env', '--workdir', '--user', '--entrypoint', '--volume'];
+/** docker's `--entrypoint ""` clears the image's Entrypoint. */
+const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
 const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
@@ -68,7 +82,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
       throw new UsageError(`Unknown option ${flag} (options: ${[...FLAGS_ALONE, ...FLAGS_WITH_VALUE].join(' ')}; put the command after --)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`Expected a value after ${flag}`);
+    if (value === undefined || (value === '' && !FLAGS_MAY_BE_EMPTY.includes(flag))) throw new UsageError(`Expected a value after ${flag}`);
     given.add(flag);
     values.set(flag, [...(values.get(flag) ?? []), value]);
   }
@@ -114,9 +128,19 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     gidMap: parseIdMaps('--gidmap', all('--gidmap')),
     init: given.has('--init'),
     detach: given.has('-d') || given.has('--detach'),
-    command: command.length > 0 ? command : [...DEFAULT_COMMAND],
+    env: all('--env').map(parseEnvOption),
+    ...(one('--workdir') !== undefined ? { workdir: parseWorkdirOption(one('--workdir')!) } : {}),
+    ...(one('--user') !== undefined ? { user: checkedUser(one('--user')!) } : {}),
+    ...(one('--entrypoint') !== undefined ? { entrypoint: one('--entrypoint')! } : {}),
+    volumes: all('--volume').map(parseVolume),
+    command,
     given,
   };
+}
+
+function checkedUser(text: string): string {
+  parseUserSpec(text);
+  return text;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
