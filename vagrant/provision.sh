@@ -33,6 +33,7 @@ APT_PACKAGES=(
   iptables               # NAT and published ports (chapter 5); the iptables command itself is used
   util-linux             # unshare, nsenter, mount
   uidmap                 # newuidmap/newgidmap, for rootless containers with a subordinate ID range (chapter 6)
+  umoci                  # builds OCI image layouts from a directory: chapter 4 runs an image made by another tool
   ca-certificates git
   curl xz-utils          # only to fetch and unpack Node when it is missing
 )
