@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { mergeEnv, processConfig, type ProcessOverrides } from '../../toolkit/image/config.ts';
+import { describeProcessConfig, exposureNote, mergeEnv, processConfig, type ProcessOverrides } from '../../toolkit/image/config.ts';
 import { resolveUser } from '../../toolkit/image/users.ts';
 import { LIB_DIR, PROJECT } from '../../toolkit/paths.ts';
 import { parseRunnerOptions } from '../../toolkit/runtime/options.ts';
@@ -49,6 +49,14 @@ describe('image config: Entrypoint + Cmd, Env, WorkingDir, User', () => {
     expect(p.env).not.toContain('HELLO=world');
     expect(p).toMatchObject({ workdir: '/tmp', user: '1000:1000' });
     expect(mergeEnv(['A=1', 'B=2'], ['A=3'])).toEqual(['A=3', 'B=2']);
+  });
+
+  test('ExposedPorts are shown, published or not', () => {
+    const p = processConfig(image, none, 'h');
+    expect(exposureNote(p)).toBe('80/tcp (not published: --publish HOSTPORT:80)');
+    expect(exposureNote({ ...p, publish: [{ hostPort: 8080, containerPort: 80 }] })).toBe('80/tcp (published)');
+    expect(exposureNote({ exposedPorts: [] })).toBeNull();
+    expect(describeProcessConfig(p).join('\n')).toMatch(/command: +\["\/usr\/sbin\/httpd","-f","-p","80"\]\nuser: +www\nworkdir: +\/var\/www/);
   });
 
   test('bad values are one line each', () => {

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import chalk from 'chalk';
 import { CHAPTERS, chapterFile, findChapter, supportsOption } from '../chapters.ts';
+import { exposureNote } from '../image/config.ts';
 import { processForRun } from '../image/run-config.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
@@ -77,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
     ...(options.init ? { init: true } : {}),
   };
   const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
+  // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
+  const exposed = exposureNote(c);
+  if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
   return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
 }
 

@@ -138,13 +138,34 @@ export function parseUserSpec(text: string, what = '--user'): UserSpec {
   return { user: user!, ...(group !== undefined ? { group } : {}) };
 }
 
-/** Lines that show what the image asks for, for `--explain` and the runner's notes. */
-export function describeProcessConfig(p: ProcessConfig): string[] {
+/** What describeProcessConfig shows: a ProcessConfig, or the Container made from one. */
+export interface ProcessView {
+  readonly command: readonly string[];
+  readonly env: readonly string[];
+  readonly workdir?: string;
+  readonly user?: string;
+  readonly exposedPorts?: readonly string[];
+  readonly publish?: readonly { hostPort: number; containerPort: number }[];
+}
+
+/** Lines that show the process the container will run, for `--explain` and the runner's notes. */
+export function describeProcessConfig(p: ProcessView): string[] {
   return [
     `command:  ${JSON.stringify(p.command)}`,
     `user:     ${p.user ?? 'root (0:0)'}`,
     `workdir:  ${p.workdir ?? '/'}`,
     `env:      ${p.env.join(' ')}`,
-    `exposes:  ${p.exposedPorts.length > 0 ? `${p.exposedPorts.join(' ')} (publish with --publish HOSTPORT:PORT)` : 'no ports'}`,
+    `exposes:  ${exposureNote(p) ?? 'no ports'}`,
   ];
+}
+
+/** "80/tcp (not published: --publish HOSTPORT:80)" — null when the image exposes nothing. */
+export function exposureNote(p: Pick<ProcessView, 'exposedPorts' | 'publish'>): string | null {
+  const ports = p.exposedPorts ?? [];
+  if (ports.length === 0) return null;
+  const published = new Set((p.publish ?? []).map((m) => m.containerPort));
+  return ports.map((port) => {
+    const n = Number.parseInt(port, 10);
+    return published.has(n) ? `${port} (published)` : `${port} (not published: --publish HOSTPORT:${n})`;
+  }).join(', ');
 }
