@@ -51,12 +51,14 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     pauseForTest('before-unshare');
     child = spawnFirstProcess(chapter, c, stage);
     pauseForTest('after-spawn');
-    stopRelay = relaySignals(child, process.stdin.isTTY === true, say);
+    let containerPid: number | undefined;
+    stopRelay = relaySignals(child, process.stdin.isTTY === true, say, () => containerPid);
     const exited = exitOf(child);
     const sync = new LineReader(child.stdio[3] as Duplex);
 
     const pid = await Promise.race([handshake(chapter, c, child, sync), exited.then(() => null)]);
     if (pid !== null) {
+      containerPid = pid;
       const identity = identify(pid);
       writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
       options.onStart?.(pid);
