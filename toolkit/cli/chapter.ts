@@ -19,6 +19,7 @@ import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
+import { deservesStack, formatStack } from '../runtime/stack.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
 const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   8: --init -d';
@@ -95,7 +96,7 @@ main(process.argv.slice(2)).then(
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
     // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
     const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
-    if (!oneLine && error instanceof Error) console.error(chalk.dim(error.stack));
+    if (!oneLine && deservesStack(error)) console.error(chalk.dim(formatStack(error)));
     process.exit(error instanceof UsageError ? 2 : error instanceof Error && error.name === 'ImageError' ? 125 : 1);
   },
 );

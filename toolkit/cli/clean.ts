@@ -66,10 +66,13 @@ async function main(): Promise<number> {
     fs.rmSync(p, { recursive: true, force: true });
     say(p);
   }
-  // Stage bundles are rebuilt on demand; drop all but the newest few.
-  const bundles = fs.existsSync(CACHE_DIR) ? fs.readdirSync(CACHE_DIR).filter((n) => n.startsWith('child-stage-')) : [];
-  const byAge = bundles.map((n) => path.join(CACHE_DIR, n)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  for (const old of byAge.slice(20)) fs.rmSync(old, { force: true });
+  // Chapter builds (toolkit/build/cache.mjs) are rebuilt on demand; drop all but the newest few.
+  // A build whose folder is gone is simply built again: its record's check finds it missing.
+  const builds = fs.existsSync(CACHE_DIR)
+    ? fs.readdirSync(CACHE_DIR, { withFileTypes: true }).filter((e) => e.isDirectory() && /^(child-stage|chapter)-/.test(e.name))
+    : [];
+  const byAge = builds.map((e) => path.join(CACHE_DIR, e.name)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  for (const old of byAge.slice(20)) fs.rmSync(old, { recursive: true, force: true });
 
   const after = findLeftovers();
   if (!isClean(after)) {

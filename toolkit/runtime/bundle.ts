@@ -13,12 +13,16 @@ import { compile } from '../build/chapter.ts';
 import { cachedBuild } from '../build/cache.mjs';
 
 const CHILD_STAGE = fileURLToPath(new URL('./child.ts', import.meta.url));
+const STACK = fileURLToPath(new URL('./stack.ts', import.meta.url));
 
 /** Returns the path of a runnable .js that runs `chapterFile`'s setupContainer in the child stage. */
 export async function bundleChildStage(chapterFile: string): Promise<string> {
   const entry = [
     `import * as chapter from ${JSON.stringify(chapterFile)};`,
     `import { childStage } from ${JSON.stringify(CHILD_STAGE)};`,
+    `import { holdSourceMap } from ${JSON.stringify(STACK)};`,
+    // This bundle's map, opened before setupContainer's pivot_root takes the file out of sight.
+    `holdSourceMap(process.argv[1]);`,
     `await childStage(chapter);`,
   ].join('\n');
   const built = await compile(() => cachedBuild({

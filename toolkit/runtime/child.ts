@@ -20,6 +20,7 @@ import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
 import type { ChapterSteps, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
+import { deservesStack, formatStack } from './stack.ts';
 import { LineReader } from './sync-socket.ts';
 
 const SYNC_FD = 3;
@@ -86,9 +87,8 @@ function lookPath(name: string, env: readonly string[]): string {
 
 function fail(message: string, code: number, error?: unknown): never {
   process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
-  // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack.
-  if (error instanceof Error && !isSyscallError(error) && error.name !== 'TodoError' && error.name !== 'UsageError' && error.name !== 'HostProtectionError' && error.name !== 'CommandError') {
-    process.stderr.write(`${error.stack}\n`);
-  }
+  // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack, in .ts lines.
+  if (deservesStack(error)) process.stderr.write(`${formatStack(error)}
+`);
   process.exit(code);
 }

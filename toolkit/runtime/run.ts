@@ -23,6 +23,7 @@ import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
+import { deservesStack, formatStack } from './stack.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
@@ -69,6 +70,8 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     return await exited;
   } catch (error) {
     say(describeError(error));
+    // A bug in a host-side step of the chapter (createNamespaces, prepareHost…): where, in .ts lines.
+    if (deservesStack(error)) process.stderr.write(`${formatStack(error)}\n`);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exitOf(child);
