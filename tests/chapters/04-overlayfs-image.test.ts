@@ -107,6 +107,14 @@ function findContainer(name: string): string | undefined {
   });
 }
 
+/** The step to blame, from what the run said: an unfinished step, a failed overlay mount, or `otherwise`. */
+function blame(ran: Ran, otherwise: string): string {
+  const step = /not done yet: (\d+\.\d+)/.exec(ran.stderr)?.[1];
+  if (step) return `the container never reached its command: finish TODO ${step} first`;
+  if (/mount\("overlay"/.test(ran.stderr)) return 'the overlay could not be mounted (TODO 4.2)';
+  return otherwise;
+}
+
 /** Non-zero exit (2 unless said), one line on stderr matching `pattern`. */
 function oneLine(ran: Ran, pattern: RegExp, code = 2): boolean {
   const lines = ran.stderr.trim().split('\n').filter(Boolean);
@@ -184,7 +192,7 @@ describe('chapter 4: volumes, for state that outlives the container', () => {
     check(ran.code === 0 && onHost === content && left === undefined, {
       expected: `exit 0; ${host}/state.txt holds "${content}" after the run, while the container's directory (upper layer with /root/not-kept.txt) is gone`,
       seen: `${described(ran)}; ${host}/state.txt: ${onHost ?? 'missing'}; container directory: ${left ? `still there (${left})` : 'gone'}`,
-      hint: 'bind the volumes into the merged root before chapter 2\'s setup pivots into it: mountVolumes({ ...c, rootfs: merged }) (TODO 4.3)',
+      hint: blame(ran, 'the volume is bound (given: mountVolumes) into the root the container pivots into: that root must be the overlay\'s merged view (TODO 4.3)'),
     });
   });
 
@@ -200,7 +208,7 @@ describe('chapter 4: volumes, for state that outlives the container', () => {
     check(seen !== undefined && options.split(',').includes('ro') && refusedWrite && !fs.existsSync(path.join(host, 'new.txt')), {
       expected: 'the container\'s /proc/PID/mountinfo has /srv/given with mount option "ro"; the host\'s file is readable inside; a write fails with "Read-only file system" (EROFS) and nothing appears on the host',
       seen: `${seen ? `mount: ${line ? `options ${options}` : 'no /srv/given in its mountinfo'}` : `no process "/bin/sleep ${t}"`}; ${described(ran)}, stdout: ${shown(ran.stdout)}; new.txt on host: ${fs.existsSync(path.join(host, 'new.txt'))}`,
-      hint: 'the volumes must be mounted in the merged root before pivot_root (mountVolumes, TODO 4.3); ":ro" is made read-only by toolkit/volumes/bind.ts',
+      hint: blame(ran, 'the volume is bound read-only (given: mountVolumes) into the root the container pivots into: that root must be the overlay\'s merged view (TODO 4.3)'),
     });
   });
 });
