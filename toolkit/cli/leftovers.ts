@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CACHE_DIR, LIB_DIR, ROOTFS, RUN_DIR } from '../paths.ts';
 import { detectCgroups } from '../cgroups/index.ts';
+import { devicesParent } from '../security/devices-cgroup.ts';
 import { mountsUnder } from '../runtime/leaks.ts';
 import { findNetworkLeftovers } from '../network/leftovers.ts';
 import { isAlive, listStates, runnerLives } from '../runtime/state.ts';
@@ -99,6 +100,8 @@ function ourCgroups(): string[] {
   } catch {
     return []; // no cgroups with our controllers: then we made none
   }
+  const devices = devicesParent(); // chapter 7's devices cgroups (v1)
+  if (devices !== null) parents.push(devices);
   return parents.flatMap((dir) => safeList(dir).filter((n) => n.startsWith('workbook-') && !live.has(n)).map((n) => path.join(dir, n)));
 }
 

@@ -6,8 +6,8 @@
  */
 export const SYSCALL_NUMBERS = {
   // Calls added since Linux 5.1 share one number on every architecture (424 and up).
-  x64: { pivot_root: 155, pidfd_send_signal: 424, pidfd_open: 434, mount_setattr: 442 },
-  arm64: { pivot_root: 41, pidfd_send_signal: 424, pidfd_open: 434, mount_setattr: 442 },
+  x64: { pivot_root: 155, seccomp: 317, pidfd_send_signal: 424, pidfd_open: 434, mount_setattr: 442 },
+  arm64: { pivot_root: 41, seccomp: 277, pidfd_send_signal: 424, pidfd_open: 434, mount_setattr: 442 },
 } as const;
 
 export type SyscallName = keyof (typeof SYSCALL_NUMBERS)['x64'];

@@ -2,7 +2,8 @@
  * The root filesystem every chapter runs its containers in: busybox (one
  * static binary that is sh, ls, ps, ip, ping, httpd and 300 more) with a
  * symlink per command, a few files in /etc, device nodes in /dev and the
- * chapter-1 breakout probe. "A root filesystem is just a directory tree."
+ * chapter-1 breakout probe, and chapter 7's probes (a setuid-root program and
+ * the escape battery). "A root filesystem is just a directory tree."
  *
  * Built offline from Debian's busybox-static (the installed /bin/busybox, or
  * `apt-get download` + `dpkg-deb -x` if it is not installed), deterministic
@@ -19,6 +20,8 @@ import { UsageError } from '../runtime/errors.ts';
 
 const RECIPE_VERSION = 1;
 const BREAKOUT_C = fileURLToPath(new URL('./breakout.c', import.meta.url));
+const SETUID_PROBE_C = fileURLToPath(new URL('./setuid-probe.c', import.meta.url));
+const ESCAPE_PROBE_C = fileURLToPath(new URL('./escape-probe.c', import.meta.url));
 const STAMP = 'etc/workbook-release';
 const INSTALLED_BUSYBOX = '/bin/busybox';
 
@@ -63,6 +66,8 @@ function stampFor(busybox: string): string {
   hash.update(`recipe ${RECIPE_VERSION}\n`);
   hash.update(fs.readFileSync(busybox));
   hash.update(fs.readFileSync(BREAKOUT_C));
+  hash.update(fs.readFileSync(SETUID_PROBE_C));
+  hash.update(fs.readFileSync(ESCAPE_PROBE_C));
   hash.update(fs.readFileSync(fileURLToPath(import.meta.url)));
   return `workbook-rootfs ${hash.digest('hex').slice(0, 16)}`;
 }
@@ -86,8 +91,8 @@ function populate(root: string, busybox: string, stamp: string): void {
   }
 
   const files: Record<string, string> = {
-    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
-    'etc/group': 'root:x:0:\nnogroup:x:65534:\n',
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    'etc/group': 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n',
     'etc/hosts': '127.0.0.1\tlocalhost\n::1\tlocalhost\n',
     'etc/os-release': 'NAME="workbook busybox"\nID=workbook\nPRETTY_NAME="Build-your-own-container workbook rootfs"\n',
     'etc/profile': 'export PS1="\\u@\\h:\\w# "\n',
@@ -98,19 +103,23 @@ function populate(root: string, busybox: string, stamp: string): void {
   };
   for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(root, file), content, { mode: 0o644 });
 
-  compileBreakout(path.join(root, 'bin/breakout'));
+  compileProbe(BREAKOUT_C, path.join(root, 'bin/breakout'));
+  // Chapter 7: a setuid-root program (root owns the tree: the runner builds it as root), for no_new_privs to defeat.
+  compileProbe(SETUID_PROBE_C, path.join(root, 'bin/setuid-probe'));
+  fs.chmodSync(path.join(root, 'bin/setuid-probe'), 0o4755);
+  compileProbe(ESCAPE_PROBE_C, path.join(root, 'bin/escape-probe'));
   makeDevices(root);
   fixTimestamps(root);
 }
 
 /** Static, so it needs nothing from the rootfs but the kernel. */
-function compileBreakout(output: string): void {
+function compileProbe(source: string, output: string): void {
   try {
-    execFileSync('cc', ['-static', '-O2', '-o', output, BREAKOUT_C], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('cc', ['-static', '-O2', '-o', output, source], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') throw new UsageError('a C compiler is needed to build the rootfs probe: apt-get install gcc libc6-dev');
-    throw new UsageError(`cc -static ${BREAKOUT_C} failed: ${e.stderr?.toString().trim() ?? e.message}`);
+    throw new UsageError(`cc -static ${source} failed: ${e.stderr?.toString().trim() ?? e.message}`);
   }
 }
 

@@ -13,6 +13,8 @@
  *   wait, forward signals ◀───────────────────── exit status
  *   cleanupHost(c)
  */
+import type { Privileges } from '../security/privileges.ts';
+
 export interface Container {
   /** Unique per run: names state files, never reused while the run lives. */
   readonly id: string;
@@ -57,6 +59,9 @@ export interface Container {
 
   /** Chapter 8 — PID 1 is the chapter's init (docker's --init), with the command as its child. */
   readonly init?: boolean;
+
+  /** Chapter 7 — capabilities, seccomp, masks (absent: the defaults of toolkit/security/privileges.ts). */
+  readonly privileges?: Privileges;
 }
 
 export interface Limits {
@@ -93,8 +98,9 @@ export interface ChapterSteps {
   /**
    * For namespaces Node cannot make (a user namespace): the flags the
    * single-threaded stage (nsexec) unshares instead. See nsexec.c.
+   * undefined: no user namespace this time — createNamespaces() makes the rest.
    */
-  namespacesForNsexec?(c: Container): number;
+  namespacesForNsexec?(c: Container): number | undefined;
   /** Host side, once the user namespace exists: write its uid_map and gid_map. */
   writeIdMaps?(c: Container, pid: number): void;
   /** Host side, after the spawn and before the container's setup runs. */

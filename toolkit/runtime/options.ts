@@ -8,6 +8,8 @@
  *   [--entrypoint CMD] [--volume HOST_DIR:PATH[:ro]]…        chapter 4 (image config, volumes)
  *   [--network bridge|none] [--publish HOST:CONTAINER]…      chapter 5
  *   [--uidmap IN:OUT:COUNT]… [--gidmap IN:OUT:COUNT]…        chapter 6
+ *   [--cap-add CAP]… [--cap-drop CAP|ALL]… [--privileged]     chapter 7
+ *   [--security-opt seccomp=unconfined|no-new-privileges=false]… [--read-only]
  *   [--init] [-d|--detach]                                   chapter 8
  *   [--] [COMMAND [ARG…]]
  *
@@ -20,6 +22,7 @@ import { HOST_NAME_MAX } from '../kernel/index.ts';
 import { parseEnvOption, parseUserSpec, parseWorkdirOption } from '../image/config.ts';
 import { parseVolume } from '../volumes/options.ts';
 import type { IdMapping, Limits, PortMapping, Volume } from './container.ts';
+import { parsePrivileges, type Privileges } from '../security/options.ts';
 import { UsageError } from './errors.ts';
 
 export interface RunnerOptions {
@@ -38,6 +41,7 @@ export interface RunnerOptions {
   /** Chapter 8: an init as PID 1 (--init); run in the background (-d, --detach). */
   init: boolean;
   detach: boolean;
+  privileges: Privileges;
   /** Overrides of the image's configuration (toolkit/image/config.ts); absent or empty: not given. */
   env: string[];
   workdir?: string;
@@ -56,10 +60,10 @@ export { DEFAULT_COMMAND } from '../image/config.ts';
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap',
-  '--env', '--workdir', '--user', '--entrypoint', '--volume'];
+  '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt'];
 /** docker's `--entrypoint ""` clears the image's Entrypoint. */
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
-const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach'];
+const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const values = new Map<string, string[]>();
@@ -133,6 +137,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     ...(one('--user') !== undefined ? { user: checkedUser(one('--user')!) } : {}),
     ...(one('--entrypoint') !== undefined ? { entrypoint: one('--entrypoint')! } : {}),
     volumes: all('--volume').map(parseVolume),
+    privileges: parsePrivileges({ capAdd: all('--cap-add'), capDrop: all('--cap-drop'), securityOpt: all('--security-opt'), privileged: given.has('--privileged'), readOnly: given.has('--read-only') }),
     command,
     given,
   };

@@ -57,7 +57,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     const exited = exitOf(child);
     const sync = new LineReader(child.stdio[3] as Duplex);
 
-    const pid = await Promise.race([handshake(chapter, c, child, sync), exited.then(() => null)]);
+    const pid = await Promise.race([handshake(chapter, c, child, sync, usesNsexec(chapter, c)), exited.then(() => null)]);
     if (pid !== null) {
       containerPid = pid;
       const identity = identify(pid);
@@ -118,9 +118,14 @@ function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string): 
   }
 }
 
+/** Whether this container starts through nsexec (a user namespace) — a chapter may decide per container. */
+function usesNsexec(chapter: ChapterSteps, c: Container): boolean {
+  return chapter.namespacesForNsexec?.(c) !== undefined;
+}
+
 /** The nsexec conversation, if any; resolves to the container's first process as the host sees it. */
-async function handshake(chapter: ChapterSteps, c: Container, child: ChildProcess, sync: LineReader): Promise<number> {
-  if (chapter.namespacesForNsexec === undefined) return child.pid!;
+async function handshake(chapter: ChapterSteps, c: Container, child: ChildProcess, sync: LineReader, nsexec: boolean): Promise<number> {
+  if (!nsexec) return child.pid!;
   if ((await sync.next()) !== 'userns') throw new Error('nsexec ended before making the user namespace');
   chapter.writeIdMaps?.(c, child.pid!);
   (child.stdio[3] as Duplex).write('mapped\n');
