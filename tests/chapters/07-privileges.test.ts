@@ -26,6 +26,9 @@ import { keptMask } from '../../toolkit/security/privileges.ts';
 import { CLONE, deniedNumbers } from '../../toolkit/security/syscalls.ts';
 
 const DOCKER_CAPS = 0xa80425fbn;
+/** A container start took 8–12 s on this 2-core machine under a load of 20: room for that. */
+const START_MS = 40_000;
+const SLOW = { timeout: 180_000 };
 /** Inheritable and ambient capabilities the runner is started with, to see they do not leak through (CAP_NET_ADMIN, CAP_SYS_MODULE, CAP_SYS_ADMIN). */
 const LEAKY = ['setpriv', '--inh-caps=+net_admin,+sys_module,+sys_admin', '--ambient-caps=+net_admin,+sys_module,+sys_admin', '--'];
 
@@ -49,7 +52,7 @@ async function observe(args: readonly string[], prefix: readonly string[] = [], 
   // A child of PID 1, so that SIGTERM (trapped) ends the container at once; it has PID 1's credentials.
   const cmd = command === 'sleep' ? ['sleep', tag] : [command, String(50 + Math.floor(Math.random() * 1000))];
   const run = new Running(7, [...args, '/bin/sh', '-c', `trap "exit 0" TERM; ${cmd.join(' ')} & echo ready; wait`], prefix);
-  const ready = await run.waitFor('ready');
+  const ready = await run.waitFor('ready', START_MS);
   const pids = ready ? await settle(() => processesWith(cmd.join(' ')), (v) => v.length > 0) : [];
   const pid = pids[0];
   const seen: Seen = { ready, ran: { code: null, signal: null, stdout: '', stderr: '' }, status: {}, mounts: [], dev: [], nodesRight: false };
@@ -97,9 +100,9 @@ let battery: Promise<Ran> | undefined;
 let byDefault: Promise<Seen> | undefined;
 /** One default container, observed once for the checks that only read it. */
 const defaults = () => (byDefault ??= observe([]));
-const escapeProbe = () => (battery ??= runChapter(7, ['escape-probe']));
+const escapeProbe = () => (battery ??= runChapter(7, ['escape-probe'], START_MS));
 
-describe('chapter 7: privileges', () => {
+describe('chapter 7: privileges', SLOW, () => {
   test('seen from the host, the capability sets are docker\'s 14 (CapEff 00000000a80425fb)', async () => {
     const s = await defaults();
     check(mask(s, 'CapBnd') === DOCKER_CAPS, {
@@ -231,7 +234,7 @@ describe('chapter 7: privileges', () => {
   });
 
   test('--read-only: the root filesystem refuses writes; /dev and /tmp-less work still runs', async () => {
-    const ran = await runChapter(7, ['--read-only', '/bin/sh', '-c', 'touch /etc/.probe 2>/dev/null; echo "write=$?"; echo ok > /dev/null && echo "dev=ok"']);
+    const ran = await runChapter(7, ['--read-only', '/bin/sh', '-c', 'touch /etc/.probe 2>/dev/null; echo "write=$?"; echo ok > /dev/null && echo "dev=ok"'], START_MS);
     const s = await observe(['--read-only']);
     const root = s.mounts.find((m) => m.point === '/');
     check(/write=[1-9]/.test(ran.stdout) && /dev=ok/.test(ran.stdout) && root?.options.includes('ro') === true, {
@@ -243,10 +246,10 @@ describe('chapter 7: privileges', () => {
 
   test('ordinary work still runs: a shell, a pipe, a user, and httpd serving the host', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const shell = await runChapter(7, ['/bin/sh', '-c', 'echo hello | tr a-z A-Z; ls / | wc -l; date +%Y >/dev/null && echo date-ok']);
-    const user = await runChapter(7, ['--user', '1000', '/bin/sh', '-c', 'id -u; cat /etc/hostname 2>/dev/null; echo fine']);
+    const shell = await runChapter(7, ['/bin/sh', '-c', 'echo hello | tr a-z A-Z; ls / | wc -l; date +%Y >/dev/null && echo date-ok'], START_MS);
+    const user = await runChapter(7, ['--user', '1000', '/bin/sh', '-c', 'id -u; cat /etc/hostname 2>/dev/null; echo fine'], START_MS);
     const run = new Running(7, ['/bin/sh', '-c', `httpd -f -p 127.0.0.1:${port} & echo ready; wait`]);
-    const ready = await run.waitFor('ready');
+    const ready = await run.waitFor('ready', START_MS);
     const body = ready ? await fetchBody(`http://127.0.0.1:${port}/`) : '';
     run.kill('SIGTERM');
     const served = await run.done;
@@ -297,7 +300,7 @@ describe('chapter 7: privileges', () => {
   test('with a user namespace (chapter 6, --uidmap) the same walls stand', async () => {
     const maps = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'];
     const s = await observe(maps);
-    const ran = await runChapter(7, [...maps, 'escape-probe']);
+    const ran = await runChapter(7, [...maps, 'escape-probe'], START_MS);
     const p = probes(ran);
     const uid = s.status.Uid?.split(/\s+/)[0];
     check(uid === '100000' && mask(s, 'CapEff') === DOCKER_CAPS && s.status.NoNewPrivs === '1' && s.status.Seccomp === '2' && ['unshare', 'keyctl', 'ptrace'].every((k) => p[k] === 'EPERM'), {
@@ -308,10 +311,10 @@ describe('chapter 7: privileges', () => {
   });
 });
 
-describe('given: the contrast and the options', () => {
+describe('given: the contrast and the options', SLOW, () => {
   test('--privileged keeps every capability and no filter: the escape battery gets through', async () => {
     const s = await observe(['--privileged']);
-    const ran = await runChapter(7, ['--privileged', 'escape-probe']);
+    const ran = await runChapter(7, ['--privileged', 'escape-probe'], START_MS);
     const hostBnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
     check(mask(s, 'CapEff') === hostBnd && s.status.Seccomp === '0' && probes(ran).core_pattern === 'ok', {
       expected: `CapEff ${hex(hostBnd)} (the host's), Seccomp 0, core_pattern opens for append`,
@@ -322,7 +325,7 @@ describe('given: the contrast and the options', () => {
 
   test('--security-opt seccomp=unconfined leaves the filter out, and no-new-privileges=false lets the setuid program become root', async () => {
     const s = await observe(['--security-opt', 'seccomp=unconfined']);
-    const suid = await runChapter(7, ['--user', '1000', '--security-opt', 'no-new-privileges=false', 'setuid-probe']);
+    const suid = await runChapter(7, ['--user', '1000', '--security-opt', 'no-new-privileges=false', 'setuid-probe'], START_MS);
     check(s.status.Seccomp === '0' && /euid=0/.test(suid.stdout), {
       expected: 'Seccomp 0 with seccomp=unconfined; "uid=1000 euid=0" from setuid-probe with no-new-privileges=false',
       seen: `Seccomp ${s.status.Seccomp ?? '?'}; setuid-probe: ${described(suid)} ${shown(suid.stdout)}`,
@@ -332,7 +335,7 @@ describe('given: the contrast and the options', () => {
 
   test('bad options are refused with one line', async () => {
     const cases = [['--cap-add', 'FLY', 'true'], ['--security-opt', 'apparmor=x', 'true'], ['--user', 'a b', 'true'], ['--user', 'ghost', 'true']];
-    const ran = await Promise.all(cases.map((c) => runChapter(7, c)));
+    const ran = await Promise.all(cases.map((c) => runChapter(7, c, START_MS)));
     const wrong = cases.filter((_, i) => ran[i]!.code === 0 || ran[i]!.stderr.trim().split('\n').length !== 1);
     check(wrong.length === 0, {
       expected: 'a non-zero exit and one line on stderr for --cap-add FLY, --security-opt apparmor=x, --user "a b", --user ghost (not in /etc/passwd)',
@@ -343,17 +346,19 @@ describe('given: the contrast and the options', () => {
 
   test('SIGKILL of the runner: the next clean removes the devices cgroup and nothing is left', async () => {
     const tag = `${61 + Math.floor(Math.random() * 1000) / 1000}`;
+    const parent = devicesParent();
+    const devicesCgroups = () => (parent === null ? [] : fs.readdirSync(parent).filter((n) => n.startsWith('workbook-')));
+    const before = new Set(devicesCgroups()); // another live container's are not this check's business
     const run = new Running(7, ['/bin/sh', '-c', `echo ready; exec sleep ${tag}`]);
-    const ready = await run.waitFor('ready');
+    const ready = await run.waitFor('ready', START_MS);
     run.kill('SIGKILL');
     await run.done;
     const left = await settle(() => processesWith(`sleep ${tag}`), (v) => v.length === 0);
     const clean = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], { encoding: 'utf8' });
-    const parent = devicesParent();
-    const cgroups = parent === null ? [] : fs.readdirSync(parent).filter((n) => n.startsWith('workbook-'));
+    const cgroups = await settle(() => devicesCgroups().filter((n) => !before.has(n)), (v) => v.length === 0);
     check(ready && left.length === 0 && clean.status === 0 && cgroups.length === 0, {
       expected: 'the container is gone with its runner, and after `npm run clean` no workbook-* devices cgroup is left',
-      seen: `ready ${ready}; processes left: ${left.length}; clean: exit ${clean.status} ${shown(clean.stdout + clean.stderr)}; devices cgroups: ${cgroups.join(' ') || 'none'}`,
+      seen: `ready ${ready}; processes left: ${left.length}; devices cgroups: ${cgroups.join(' ') || 'none'}; clean: exit ${clean.status} ${shown(clean.stdout + clean.stderr)}`,
       hint: 'cleanupHost() removes the devices cgroup working from the Container alone',
     });
   });

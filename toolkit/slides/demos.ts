@@ -65,6 +65,13 @@ const TABLE: Readonly<Record<number, Omit<Demo, 'id' | 'chapter'>>> = {
     expectedStatus: 1, // touch's refusal
     timeLimitMs: 20 * SECONDS,
   },
+  7: {
+    args: ['--user', '1000', '--', '/bin/sh', '-c',
+      'grep -E "CapEff|NoNewPrivs|Seccomp:" /proc/self/status; setuid-probe; escape-probe; echo "/dev:" $(ls /dev)'],
+    watchFor: 'CapEff 0 as uid 1000 (a80425fb as root), NoNewPrivs 1, Seccomp 2; setuid-probe stays euid 1000; every escape step refused',
+    expectedStatus: 0,
+    timeLimitMs: 30 * SECONDS,
+  },
   8: {
     args: ['--network', 'none', '--init', '--', '/bin/sh', '-c',
       'for i in $(seq 20); do (sleep 1 &); done; sleep 2; ps -o pid,ppid,stat,comm; echo "zombies:" $(ps -o stat | grep -c Z); kill -TERM 1; sleep 5'],
