@@ -46,7 +46,7 @@ describe('runner options', () => {
   test('bad hostnames, names and options are refused', () => {
     expect(() => parseRunnerOptions(['--hostname', 'bad_name!'])).toThrow(/RFC 1123/);
     expect(() => parseRunnerOptions(['--name', '../x'])).toThrow(/--name/);
-    expect(() => parseRunnerOptions(['--privileged', 'x'])).toThrow(/Unknown option --privileged/);
+    expect(() => parseRunnerOptions(['--cgroupns', 'x'])).toThrow(/Unknown option --cgroupns/);
     expect(() => parseRunnerOptions(['--hostname'])).toThrow(/Expected a value after --hostname/);
   });
 });
