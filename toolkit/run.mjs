@@ -17,7 +17,7 @@ const source = path.resolve(file);
 
 let built;
 try {
-  built = await runnerBuild();
+  built = await runnerBuild(source);
 } catch (error) {
   process.stderr.write(`workbook: the toolkit does not compile:\n${describeBuildFailure(error)}\n`);
   process.exit(1);

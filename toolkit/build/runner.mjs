@@ -1,12 +1,12 @@
 // @ts-check
 /**
- * The runner's build: every toolkit module and every reference solution,
- * compiled together (esbuild's code splitting), one output file per source
- * file. Each source file then has exactly one module in the runner, shared
- * by whoever imports it — as under tsx — so a learner's chapter, built on
- * its own (chapter.ts), can import these same modules: one libc, one
- * SyscallError class.
+ * The runner's build: a toolkit program with the reference solutions,
+ * compiled together (esbuild's code splitting). Each source file has
+ * exactly one module in the runner, shared by whoever imports it — as under
+ * tsx — so a learner's chapter, compiled on its own (chapter.ts), can import
+ * these same modules: one libc, one SyscallError class.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,11 +27,40 @@ function typescriptFiles(dir) {
   });
 }
 
-/** @returns {Promise<import('./cache.mjs').Built>} */
-export function runnerBuild() {
-  const entries = [...typescriptFiles(path.join(PROJECT, 'toolkit')), ...typescriptFiles(path.join(PROJECT, 'solutions'))].sort();
+/**
+ * The modules a chapter file may share with the runner: the toolkit files
+ * that chapters and solutions import (`from '../../toolkit/…'`).
+ * @param {string[]} chapterFiles
+ * @returns {string[]}
+ */
+function sharedModules(chapterFiles) {
+  const toolkit = path.join(PROJECT, 'toolkit') + path.sep;
+  const found = new Set();
+  for (const file of chapterFiles) {
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bfrom\s+['"](\.[^'"]+\.ts)['"]/g)) {
+      const target = path.resolve(path.dirname(file), m[1] ?? '');
+      if (target.startsWith(toolkit)) found.add(target);
+    }
+  }
+  return [...found];
+}
+
+/**
+ * The build that runs `program` (e.g. toolkit/cli/chapter.ts): the program,
+ * every reference solution, and each toolkit module a chapter imports as an
+ * entry point of its own — so that a chapter file compiled later
+ * (chapter.ts) finds each of them as one module of the runner. The rest of
+ * the toolkit goes into a few shared chunks: fewer modules load faster.
+ * @param {string} program  absolute path of a .ts file
+ * @returns {Promise<import('./cache.mjs').Built>}
+ */
+export function runnerBuild(program) {
+  const solutions = typescriptFiles(path.join(PROJECT, 'solutions'));
+  const chapters = typescriptFiles(path.join(PROJECT, 'chapters'));
+  const entries = [...new Set([program, ...solutions, ...sharedModules([...solutions, ...chapters])])].sort();
+  const tag = crypto.createHash('sha256').update(program).digest('hex').slice(0, 8);
   return cachedBuild({
-    name: 'runner',
+    name: `runner-${path.basename(program, path.extname(program))}-${tag}`,
     identity: JSON.stringify(entries),
     options: { entryPoints: entries, outbase: PROJECT, splitting: true, chunkNames: 'chunks/[name]-[hash]' },
   });
