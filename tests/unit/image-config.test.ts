@@ -11,6 +11,7 @@ import { describeProcessConfig, exposureNote, mergeEnv, processConfig, type Proc
 import { resolveUser } from '../../toolkit/image/users.ts';
 import { LIB_DIR, PROJECT } from '../../toolkit/paths.ts';
 import { parseRunnerOptions } from '../../toolkit/runtime/options.ts';
+import { mountPointIn } from '../../toolkit/volumes/bind.ts';
 import { parseVolume, refusedHostPath } from '../../toolkit/volumes/options.ts';
 
 const none: ProcessOverrides = { command: [], env: [] };
@@ -115,5 +116,22 @@ describe('volumes: HOST_DIR:CONTAINER_PATH[:ro], and the host paths refused', ()
     expect(() => parseVolume('/tmp:/x:rx')).toThrow(/Expected --volume/);
     expect(() => parseVolume('/tmp:/')).toThrow(/cannot be the container's root/);
     expect(() => parseVolume('/nonexistent-workbook-dir:/x')).toThrow(/does not exist on the host/);
+  });
+
+  test('the mount point is resolved inside the root: an image\'s symlinks and ".." cannot reach the host', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'workbook-unit-root-'));
+    fs.mkdirSync(path.join(root, 'etc'));
+    fs.symlinkSync('/etc', path.join(root, 'data')); // absolute: means the container's /etc
+    fs.symlinkSync('../../../..', path.join(root, 'up'));
+    try {
+      expect(mountPointIn(root, '/data/x')).toBe(path.join(root, 'etc/x'));
+      expect(fs.statSync(path.join(root, 'etc/x')).isDirectory()).toBe(true);
+      expect(mountPointIn(root, '/up/srv')).toBe(path.join(root, 'srv'));
+      expect(mountPointIn(root, '/../../tmp/y')).toBe(path.join(root, 'tmp/y'));
+      fs.writeFileSync(path.join(root, 'file'), '');
+      expect(() => mountPointIn(root, '/file/z')).toThrow(/is not a directory in the image/);
+    } finally {
+      fs.rmSync(root, { recursive: true });
+    }
   });
 });
