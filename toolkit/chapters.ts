@@ -31,6 +31,7 @@ export const CHAPTERS: readonly ChapterInfo[] = [
     // The container of chapters 3–5 comes along, so its options do too.
     options: ['--init', '-d', '--detach', '--memory', '--cpus', '--pids', '--stats', '--image', '--keep', '--network', '--publish'],
   },
+  { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'] },
 ];
 
 export type Target = 'chapters' | 'solutions';

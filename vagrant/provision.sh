@@ -34,6 +34,8 @@ APT_PACKAGES=(
   util-linux             # unshare, nsenter, mount
   uidmap                 # newuidmap/newgidmap, for rootless containers with a subordinate ID range (chapter 6)
   umoci                  # builds OCI image layouts from a directory: chapter 4 runs an image made by another tool
+  docker-registry skopeo # a registry on 127.0.0.1 and the tool that fills it (chapter 9, npm run registry)
+  openssl                # the chapter 9 tests' token server signs with a certificate it makes
   ca-certificates git
   curl xz-utils          # only to fetch and unpack Node when it is missing
 )
@@ -66,6 +68,18 @@ ensure_packages() {
     installed "$alt" || die "apt-get did not install $alt"
     changed "$alt installed"
   done
+}
+
+# Debian's docker-registry package starts a service with its own config: every interface, port 5000,
+# htpasswd. The workbook starts its own registry on 127.0.0.1 only (npm run registry): keep that one off.
+ensure_registry_service_off() {
+  command -v systemctl >/dev/null && [[ -d /run/systemd/system ]] || return 0
+  if systemctl is-enabled --quiet docker-registry 2>/dev/null || systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || die "could not stop the docker-registry service"
+    changed "docker-registry service stopped and disabled (npm run registry starts the workbook's own)"
+  else
+    ok "docker-registry service off"
+  fi
 }
 
 # ---------------------------------------------------------------- 2. node
@@ -239,6 +253,7 @@ main() {
 
   echo "provision: $PROJECT"
   ensure_packages
+  ensure_registry_service_off
   ensure_node
   ensure_node_modules
   ensure_rootfs

@@ -22,7 +22,7 @@ import { runContainer } from '../runtime/run.ts';
 import { deservesStack, formatStack } from '../runtime/stack.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d';
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;

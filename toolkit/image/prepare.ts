@@ -7,7 +7,9 @@
  *   --image demo           one of the workbook's images (demo, the default; web)
  *   --image DIR            the only image of the OCI image layout in DIR
  *   --image DIR:NAME       image NAME of the layout in DIR
+ *   --image HOST:PORT/NAME:TAG   an image pulled from a registry (chapter 9 pulls it first)
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Container } from '../runtime/container.ts';
 import { createContainerDirs, type ContainerDirs } from './containers.ts';
@@ -16,11 +18,18 @@ import { ImageError } from './errors.ts';
 import { openImage, type Image } from './layout.ts';
 import { IMAGES_DIR } from './store.ts';
 import { ensureLayer } from './unpack.ts';
+import { formatReference, isRegistryReference, parseReference } from '../registry/reference.ts';
+import { PULLED_DIR, isPulled } from '../registry/store.ts';
 
 export const DEFAULT_IMAGE = 'demo';
 
 /** Finds the image `--image` names, reading and verifying its manifest and config. */
 export function findImage(ref: string): Image {
+  if (isRegistryReference(ref) && !fs.existsSync(ref)) {
+    const name = formatReference(parseReference(ref));
+    if (!isPulled(name)) throw new ImageError(`image ${ref} is not in the store: pull it first (npm run pull -- ${ref}; chapter 9 pulls it for you)`);
+    return openImage(PULLED_DIR, name, ref);
+  }
   if (!ref.includes('/')) {
     ensureDemoImages();
     if (!(DEMO_IMAGES as readonly string[]).includes(ref)) {

@@ -93,6 +93,11 @@ export interface IdMapping {
 }
 
 export interface ChapterSteps {
+  /**
+   * Host side, first of all, and the only step that may wait on the network:
+   * fetch what the container needs (chapter 9 pulls its image from a registry).
+   */
+  pull?(c: Container): Promise<void>;
   /** Host side, on the runner's main thread, just before the first process is spawned. */
   createNamespaces?(c: Container): void;
   /**

@@ -79,6 +79,13 @@ const TABLE: Readonly<Record<number, Omit<Demo, 'id' | 'chapter'>>> = {
     expectedStatus: 143,
     timeLimitMs: 30 * SECONDS,
   },
+  9: {
+    // Needs `npm run registry` running (the deck says so); the pull happens when the image is not in the store yet.
+    args: ['--image', '127.0.0.1:5000/workbook/multi:latest', '--', '/bin/sh', '-c', 'echo "platform: $(cat /etc/platform)"; cat /etc/motd'],
+    watchFor: "the first run pulls (per-layer lines; the shared base 'already in the store'), then this machine's platform from the index",
+    expectedStatus: 0,
+    timeLimitMs: 30 * SECONDS,
+  },
 };
 
 /** The demos whose chapter is in the manifest and whose reference solution exists, in chapter order. */

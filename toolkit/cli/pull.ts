@@ -1,0 +1,13 @@
+/**
+ * npm run pull -- [--solution] [--creds USER:PASSWORD] HOST:PORT/NAME[:TAG|@sha256:…]
+ *
+ * `docker pull` with chapter 9's puller — yours, or the reference with
+ * --solution: the manifest, then the config and each layer the store does
+ * not have, verified while they stream, then the image is named in the store.
+ */
+import { chapterFile, findChapter } from '../chapters.ts';
+import { runPull, type Puller } from '../registry/pull-command.ts';
+
+const argv = process.argv.slice(2);
+const target = argv.includes('--solution') ? 'solutions' : 'chapters';
+runPull(import(chapterFile(findChapter(9)!, target)) as Promise<Puller>, argv.filter((a) => a !== '--solution'));
