@@ -58,7 +58,7 @@ let demo: Manifest;
 
 beforeAll(async () => {
   puller = await bundlePuller(chapterFile(findChapter(9)!, TARGET));
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-ch9test-${process.pid}-`));
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-registrytest-${process.pid}-`));
   anon = await startRegistry();
   seedRegistry(anon.host);
   // Two images no honest tool makes: a layer with "../", and one that writes through its own symlink.
