@@ -29,7 +29,7 @@ import { SILENT, createProgress, type Progress } from '../../toolkit/registry/pr
 import { credentialsFromEnv, type Credentials } from '../../toolkit/registry/credentials.ts';
 import { formatReference, isRegistryReference, parseReference, type ImageReference } from '../../toolkit/registry/reference.ts';
 import { isPulled, type PulledImage } from '../../toolkit/registry/store.ts';
-import { todo, type Container } from '../../toolkit/runtime/container.ts';
+import { todo } from '../../toolkit/runtime/container.ts';
 // You will want some of these (and node:crypto, node:fs, node:path):
 // import { short, sha256 } from '../../toolkit/image/digest.ts';
 // import { tempPath } from '../../toolkit/image/store.ts';
@@ -39,10 +39,9 @@ import { todo, type Container } from '../../toolkit/runtime/container.ts';
 // import { blobInStore, installImage, layerInStore, pulledBlob, removeBlobs } from '../../toolkit/registry/store.ts';
 
 /** Given: host side, first of all — `docker run` pulls an image it does not have. */
-export async function pull(c: Container): Promise<void> {
-  if (c.image === undefined || !isRegistryReference(c.image)) return;
-  if (isPulled(formatReference(parseReference(c.image)))) return;
-  await pullImage(c.image, { credentials: credentialsFromEnv(), progress: createProgress() });
+export async function pull(image: string): Promise<void> {
+  if (!isRegistryReference(image) || isPulled(formatReference(parseReference(image)))) return;
+  await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
 // Given: the container itself is chapter 4's — the pulled image's layers under an overlay.

@@ -16,13 +16,11 @@ import { SILENT, createProgress, type Progress } from '../../toolkit/registry/pr
 import { credentialsFromEnv, type Credentials } from '../../toolkit/registry/credentials.ts';
 import { formatReference, isRegistryReference, parseReference, registryBase, type ImageReference } from '../../toolkit/registry/reference.ts';
 import { blobInStore, installImage, isPulled, layerInStore, pulledBlob, removeBlobs, type PulledImage } from '../../toolkit/registry/store.ts';
-import type { Container } from '../../toolkit/runtime/container.ts';
 
 /** Host side, first of all: `docker run` pulls an image it does not have. */
-export async function pull(c: Container): Promise<void> {
-  if (c.image === undefined || !isRegistryReference(c.image)) return;
-  if (isPulled(formatReference(parseReference(c.image)))) return;
-  await pullImage(c.image, { credentials: credentialsFromEnv(), progress: createProgress() });
+export async function pull(image: string): Promise<void> {
+  if (!isRegistryReference(image) || isPulled(formatReference(parseReference(image)))) return;
+  await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
 export const createNamespaces = ch4.createNamespaces;

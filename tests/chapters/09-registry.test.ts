@@ -16,8 +16,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, TARGET, described, type Ran } from '../support/container.ts';
 import { settle } from '../support/host.ts';
-import { bundlePuller, startFront, ustar, type Front } from '../support/registry.ts';
-import { chapterFile, findChapter } from '../../toolkit/chapters.ts';
+import { startFront, ustar, type Front } from '../support/registry.ts';
 import { indexEntry, readBlob, writeImage, type Manifest } from '../../toolkit/image/layout.ts';
 import { IMAGES_DIR } from '../../toolkit/image/store.ts';
 import { LIB_DIR, PROJECT, ROOTFS } from '../../toolkit/paths.ts';
@@ -57,7 +56,6 @@ let web: Manifest;
 let demo: Manifest;
 
 beforeAll(async () => {
-  puller = await bundlePuller(chapterFile(findChapter(9)!, TARGET));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-registrytest-${process.pid}-`));
   anon = await startRegistry();
   seedRegistry(anon.host);
@@ -113,14 +111,13 @@ interface Pull extends Ran {
   log: AccessLogLine[];
 }
 
-let puller = '';
-
+/** `npm run pull -- REF` minus npm: the runner's own command line. */
 function pullArgs(ref: string, creds?: string): string[] {
-  return [puller, ...(creds ? ['--creds', creds] : []), ref];
+  return [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, 'toolkit/cli/pull.ts'), ...(TARGET === 'solutions' ? ['--solution'] : []), ...(creds ? ['--creds', creds] : []), ref];
 }
 
 function spawnPull(ref: string, store: string, creds?: string) {
-  return spawn(process.execPath, pullArgs(ref, creds), { cwd: PROJECT, env: { ...process.env, WORKBOOK_LIB_DIR: store, WORKBOOK_ROOTFS: ROOTFS, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, pullArgs(ref, creds), { cwd: PROJECT, env: { ...process.env, WORKBOOK_LIB_DIR: store, WORKBOOK_ROOTFS: ROOTFS, FORCE_COLOR: '0', NODE_EXTRA_CA_CERTS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs `npm run pull -- REF` (the learner's puller, or the reference) with `store` as its LIB_DIR. */

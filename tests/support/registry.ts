@@ -5,42 +5,8 @@
  * dribble bytes slowly — the things a registry or a network in between may
  * do that a real registry never does on purpose.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import * as esbuild from 'esbuild';
-import { CACHE_DIR, PROJECT } from '../../toolkit/paths.ts';
-
-/**
- * `npm run pull` for one chapter file, compiled once into plain JavaScript
- * (as the runner compiles the child stage, toolkit/runtime/bundle.ts): the
- * same code, started in a tenth of the time tsx needs, so a suite of two
- * dozen pulls stays fast. Returns the .mjs to run with node.
- */
-export async function bundlePuller(chapterFile: string): Promise<string> {
-  const entry = [
-    `import { runPull } from ${JSON.stringify(path.join(PROJECT, 'toolkit/registry/pull-command.ts'))};`,
-    `runPull(import(${JSON.stringify(chapterFile)}), process.argv.slice(2));`,
-  ].join('\n');
-  const koffi = createRequire(import.meta.url).resolve('koffi');
-  const result = await esbuild.build({
-    stdin: { contents: entry, resolveDir: PROJECT, loader: 'ts', sourcefile: 'pull-entry.ts' },
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent',
-    plugins: [{ name: 'koffi-from-project', setup: (b) => void b.onResolve({ filter: /^koffi$/ }, () => ({ path: koffi, external: true })) }],
-    banner: { js: "import { createRequire as __workbookRequire } from 'node:module'; const require = __workbookRequire(import.meta.url);" },
-  });
-  const code = result.outputFiles[0]!.contents;
-  const file = path.join(CACHE_DIR, `puller-${crypto.createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  if (!fs.existsSync(file)) {
-    fs.writeFileSync(`${file}.${process.pid}.tmp`, code);
-    fs.renameSync(`${file}.${process.pid}.tmp`, file);
-  }
-  return file;
-}
 
 export interface Seen {
   method: string;

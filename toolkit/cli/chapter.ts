@@ -14,7 +14,7 @@ import { processForRun } from '../image/run-config.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
-import { ChapterCompileError } from '../build/chapter.ts';
+import { ChapterCompileError, importChapter } from '../build/chapter.ts';
 import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
@@ -61,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
     requireBuiltRootfs(rootfs);
   }
 
+  const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
+  if (options.image !== undefined) await (await importChapter(file)).pull?.(options.image);
+
   const c: Container = {
     id: crypto.randomBytes(6).toString('hex'),
     name: options.name,
@@ -79,7 +82,6 @@ async function main(argv: string[]): Promise<number> {
     ...(options.init ? { init: true } : {}),
     privileges: options.privileges,
   };
-  const file = chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
   const exposed = exposureNote(c);
   if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
@@ -96,7 +98,7 @@ main(process.argv.slice(2)).then(
     }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
     // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
-    const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
+    const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError' || error.name === 'TodoError'));
     if (!oneLine && deservesStack(error)) console.error(chalk.dim(formatStack(error)));
     process.exit(error instanceof UsageError ? 2 : error instanceof Error && error.name === 'ImageError' ? 125 : 1);
   },

@@ -94,10 +94,11 @@ export interface IdMapping {
 
 export interface ChapterSteps {
   /**
-   * Host side, first of all, and the only step that may wait on the network:
-   * fetch what the container needs (chapter 9 pulls its image from a registry).
+   * Host side, first of all — before the image's config is read — and the only
+   * step that may wait on the network: fetch the image `--image` names
+   * (chapter 9 pulls it from a registry when the store lacks it, as docker run does).
    */
-  pull?(c: Container): Promise<void>;
+  pull?(image: string): Promise<void>;
   /** Host side, on the runner's main thread, just before the first process is spawned. */
   createNamespaces?(c: Container): void;
   /**

@@ -49,7 +49,6 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
   try {
-    await chapter.pull?.(c);
     pauseForTest('before-unshare');
     child = spawnFirstProcess(chapter, c, stage);
     pauseForTest('after-spawn');
