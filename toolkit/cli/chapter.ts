@@ -98,7 +98,7 @@ main(process.argv.slice(2)).then(
     }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
     // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
-    const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError' || error.name === 'TodoError'));
+    const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
     if (!oneLine && deservesStack(error)) console.error(chalk.dim(formatStack(error)));
     process.exit(error instanceof UsageError ? 2 : error instanceof Error && error.name === 'ImageError' ? 125 : 1);
   },
