@@ -18,6 +18,11 @@
  *     app's exit → exitStatus() → process.exit
  */
 import type { ChildProcess } from 'node:child_process';
+// For your steps: fs (readlinkSync), and spawn (8.1), waitid/waitpid (8.3), addProcessToCgroup/cgroupOf (8.6).
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit/kernel/index.ts';
+import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
 // The container of chapters 2–5 (namespaces, cgroup, image, network), from their reference solutions:
@@ -81,4 +86,25 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   //            128 + the signal's number if a signal killed it (os.constants.signals[signal];
   //            SIGKILL → 137). Then delete the line below.
   return todo(`8.4 the exit status (code ${code}, signal ${signal})`);
+}
+
+/** The kinds of /proc/PID/ns (namespaces(7)), in the order exec joins them: user first, mnt last. */
+export const NAMESPACE_ORDER = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'time', 'mnt'] as const;
+
+/** exec, host side: which of the container's namespaces the new process joins, in order (toolkit/init/exec.ts performs it). */
+export function namespacesToJoin(pid: number): string[] {
+  // TODO(8.5): return `/proc/${pid}/ns/${kind}` for each kind of NAMESPACE_ORDER in which the
+  //            container differs from us: compare fs.readlinkSync of its link with /proc/self/ns/KIND
+  //            (setns(2) into our own user namespace is EINVAL). Keep the order: the user namespace
+  //            first (it owns the others; joining it makes us root there), mnt last (after it the
+  //            host's /proc is out of sight). setns(2), nsenter(1). Then delete the line below.
+  return todo(`8.5 the namespaces of PID ${pid} to join, user first, mnt last`);
+}
+
+/** exec, host side: `pid` (the waiting C stage) joins the container's cgroup, so what it runs counts against its limits. */
+export function joinCgroup(c: Container, pid: number): void {
+  // TODO(8.6): write pid into the container's cgroup, as chapter 3 did for its first process:
+  //            addProcessToCgroup(cgroupOf(c), pid) from toolkit/init/stack.ts (cgroups(7): writing a
+  //            PID to cgroup.procs moves it; children are born where their parent is). Then delete the line below.
+  todo(`8.6 move the exec stage (PID ${pid}) into container ${c.id}'s cgroup`);
 }

@@ -2,12 +2,14 @@
  * Chapter 8 — PID 1 and exec. Reference solution. Lesson: chapters/08-init-and-exec/README.md
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit/kernel/index.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
 // The container of chapters 2–5 (namespaces, cgroup, image, network), from their reference solutions.
 export { createNamespaces, prepareHost, setupContainer, cleanupHost } from '../../toolkit/init/stack.ts';
+import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
 
 /** What a user sends to stop, reload or resize an app: PID 1 passes each on (tini's list). */
 export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -68,4 +70,24 @@ export function reapOrphans(app: ChildProcess): number {
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
   return 128 + (signal !== null ? os.constants.signals[signal] : 0);
+}
+
+/**
+ * exec (host side): the container's namespaces to join, in order. The user
+ * namespace first — it owns the others, and joining it gives the caller its
+ * capabilities there; the mount namespace last — once in it, the host's /proc
+ * is out of sight. A namespace we already share is left out: setns(2) into
+ * our own user namespace is EINVAL.
+ */
+export function namespacesToJoin(pid: number): string[] {
+  return NAMESPACE_ORDER.filter((kind) => fs.readlinkSync(`/proc/${pid}/ns/${kind}`) !== fs.readlinkSync(`/proc/self/ns/${kind}`))
+    .map((kind) => `/proc/${pid}/ns/${kind}`);
+}
+
+/** The kinds of /proc/PID/ns, user first and mnt last (setns(2), nsenter(1)). */
+export const NAMESPACE_ORDER = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'time', 'mnt'] as const;
+
+/** exec (host side): the new process counts against the container's limits — into its cgroup, before it runs anything. */
+export function joinCgroup(c: Container, pid: number): void {
+  addProcessToCgroup(cgroupOf(c), pid);
 }

@@ -5,11 +5,15 @@
  * signals come back. Containers run with --network none: nothing here needs
  * the bridge, and the host's network stays untouched.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { describe, test } from 'vitest';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
-import { Running, described, runChapter } from '../support/container.ts';
+import { Running, described, runChapter, type Ran } from '../support/container.ts';
 import { hostNamespace, settle } from '../support/host.ts';
+import { PROJECT, RUN_DIR } from '../../toolkit/paths.ts';
 
 const NO_NET = ['--network', 'none'];
 const init = (...args: string[]) => [...NO_NET, '--init', '--', ...args];
@@ -168,6 +172,168 @@ describe('given: without --init, the app is PID 1 and nobody reaps', () => {
       expected: 'zombies pile up (10 or more of the 50): the orphans\' parent is PID 1, `sleep`, which never calls wait(2)',
       seen: ns === null ? described(ran) : `${seen.length} zombies`,
       hint: 'this is the kernel\'s doing, not your code: it is why --init exists',
+    });
+  });
+});
+
+/** A toolkit command (ps, stop, logs, rm, exec) as a learner runs it: `npm run NAME -- args`. */
+function tool(name: string, args: readonly string[], timeoutMs = 60000): Running & { done: Promise<Ran> } {
+  const run = Object.create(Running.prototype) as Running;
+  const child = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, `toolkit/cli/${name}.ts`), ...args], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+  Object.assign(run, { process: child, stdout: '', stderr: '' });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  Object.assign(run, {
+    done: new Promise<Ran>((resolve) => child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: run.stdout, stderr: run.stderr });
+    })),
+  });
+  return run as Running & { done: Promise<Ran> };
+}
+
+/** The process `exec` started in the container: the exec command's grandchild (exec → nsenter → it). */
+function execedProcess(execRun: Running): number | null {
+  for (const stage of childrenOf(execRun.process.pid!)) {
+    const [inside] = childrenOf(stage);
+    if (inside !== undefined) return inside;
+  }
+  return null;
+}
+
+const oneLine = (ran: Ran) => stripVTControlCharacters(ran.stderr).trim().split('\n').length === 1;
+const KINDS = ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup', 'user'];
+
+describe('chapter 8: detached containers and exec', () => {
+  const name = `grader8-${process.pid}`;
+  let started: Ran;
+  let id = '';
+  let pid1: number | null = null;
+
+  beforeAll(async () => {
+    started = await runChapter(8, ['-d', '--name', name, '--init', '--network', 'none', '--', '/bin/sh', '-c', 'echo hello-from-the-log; exec sleep 120'], 60000);
+    id = started.stdout.trim();
+    const state = (() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(RUN_DIR, 'containers', `${id}.json`), 'utf8')) as { pid?: number };
+      } catch {
+        return {};
+      }
+    })();
+    pid1 = state.pid ?? null;
+  });
+
+  afterAll(async () => {
+    // Whatever a failed check left: stop and forget the container.
+    await tool('rm', ['-f', name]).done;
+  });
+
+  const running = () => started.code === 0 && /^[0-9a-f]{12}$/.test(id) && pid1 !== null;
+
+  test('exec joins every namespace of the container', async () => {
+    const run = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 30']);
+    const ready = running() && (await run.waitFor('ready', 30000));
+    const inside = ready ? execedProcess(run) : null;
+    const differ = inside !== null ? KINDS.filter((k) => link(inside, k) !== link(pid1!, k)) : KINDS;
+    const cgroups = inside !== null ? [inside, pid1!].map((p) => { try { return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8'); } catch { return '(gone)'; } }) : ['', ''];
+    const cgroupSame = inside !== null && cgroups[0] === cgroups[1];
+    run.kill('SIGTERM');
+    const ran = await run.done;
+    check(ready && inside !== null && differ.length === 0, {
+      expected: `the exec'd process's /proc/PID/ns/{${KINDS.join(',')}} equal those of the container's PID 1`,
+      seen: !running() ? `the container did not start: ${described(started)}` : inside === null ? `no process in the container: ${described(ran)}` : `different: ${differ.map((k) => `${k} ${link(inside, k)} vs ${link(pid1!, k)}`).join('; ')}`,
+      hint: 'namespacesToJoin() must list /proc/PID/ns/KIND of every kind the container has of its own, user first, mnt last (TODO 8.5)',
+    });
+    check(cgroupSame, {
+      expected: "the exec'd process's /proc/PID/cgroup equal to the container's PID 1's",
+      seen: inside === null ? 'no exec\'d process to look at' : `exec'd: ${shown(cgroups[0]!.split('\n').filter((l) => /memory|pids|^0::/.test(l)).join(' '))}; container: ${shown(cgroups[1]!.split('\n').filter((l) => /memory|pids|^0::/.test(l)).join(' '))}`,
+      hint: 'joinCgroup() must write the exec stage\'s PID into the container\'s cgroup.procs (TODO 8.6)',
+    });
+  });
+
+  test("the exec'd process shows up in the container's ps, with a PID of its own", async () => {
+    const ran = running() ? await tool('exec', [name, '--', '/bin/sh', '-c', 'echo "me $$"; ps -o pid,comm']).done : started;
+    const me = /me (\d+)/.exec(ran.stdout)?.[1];
+    const rows = ran.stdout.split('\n').map((l) => l.trim().split(/\s+/));
+    const pids = new Set(rows.map((r) => r[0]));
+    check(ran.code === 0 && me !== undefined && me !== '1' && pids.has(me) && pids.has('1') && rows.some((r) => r[1] === 'sleep'), {
+      expected: "ps in the exec'd shell lists PID 1 (the init), the app (sleep) and the shell itself, by its PID in the container",
+      seen: `${described(ran)}, stdout: ${shown(ran.stdout)}`,
+      hint: "the exec'd process must be in the container's PID namespace (forked after setns) and see its /proc (mount namespace) (TODO 8.5)",
+    });
+  });
+
+  describe('given: the lifecycle (-d, ps, logs, stop, rm) and exec\'s errors', () => {
+    test('-d prints the ID and returns while the container runs; ps lists it; logs shows its output', async () => {
+      const [ps, logs] = await Promise.all([tool('ps', []).done, tool('logs', [name]).done]);
+      check(running() && ps.stdout.includes(name) && ps.stdout.includes(id) && logs.stdout.includes('hello-from-the-log'), {
+        expected: `an ID, ${name} in npm run ps, and "hello-from-the-log" in npm run logs ${name}`,
+        seen: `start: ${described(started)}, ${shown(started.stdout)}; ps: ${shown(ps.stdout)}; logs: ${shown(logs.stdout)}`,
+        hint: 'the workbook runs detached containers (toolkit/lifecycle); the container itself needs your init (TODO 8.1)',
+      });
+    });
+
+    test('a second container with a running one\'s name is refused, in one line', async () => {
+      const again = await runChapter(8, ['-d', '--name', name, '--network', 'none', '--', 'true'], 60000);
+      check(running() && again.code !== 0 && oneLine(again) && again.stderr.includes('already running'), {
+        expected: 'a non-zero exit and one line saying the name is taken',
+        seen: described(again),
+        hint: 'names are unique among running containers (toolkit/lifecycle/names.ts)',
+      });
+    });
+
+    test('exec into an unknown container is one line', async () => {
+      const ran = await tool('exec', [`no-such-${process.pid}`, '--', 'true']).done;
+      check(ran.code !== 0 && oneLine(ran) && ran.stderr.includes('no running container'), {
+        expected: 'a non-zero exit and one line',
+        seen: described(ran),
+        hint: 'the exec command finds running containers by name in the state files',
+      });
+    });
+
+    test('SIGKILL of an exec leaves nothing of it in the container', async () => {
+      const run = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 77']);
+      const ready = running() && (await run.waitFor('ready', 30000));
+      const inside = ready ? execedProcess(run) : null;
+      run.kill('SIGKILL');
+      await run.done;
+      const ns = pid1 !== null ? link(pid1, 'pid') : null;
+      const left = ns !== null ? await settle(() => processesIn(ns).filter((t) => t.pid === inside), (l) => l.length === 0, 3000) : [];
+      check(inside !== null && left.length === 0, {
+        expected: "the exec'd `sleep 77` gone within 3 s of SIGKILL to its exec command",
+        seen: inside === null ? 'no exec\'d process' : `${left.length} left`,
+        hint: 'nsenter dies with its parent and the exec\'d process with nsenter (PR_SET_PDEATHSIG)',
+      });
+    });
+
+    test('stop ends it within the grace period, its cleanup runs, exec into it is then one line, rm forgets it', async () => {
+      const exec = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 99']);
+      await exec.waitFor('ready', 30000);
+      const t0 = Date.now();
+      const stop = await tool('stop', ['-t', '8', name]).done;
+      const seconds = (Date.now() - t0) / 1000;
+      const execEnd = await exec.done;
+      const stateGone = !fs.existsSync(path.join(RUN_DIR, 'containers', `${id}.json`));
+      const after = await tool('exec', [name, '--', 'true']).done;
+      const ps = await tool('ps', ['-a']).done;
+      const rm = await tool('rm', [name]).done;
+      const psAfter = await tool('ps', ['-a']).done;
+      check(running() && stop.code === 0 && !stop.stdout.includes('killed') && stateGone, {
+        expected: `stop -t 8 returns within the grace period, having not needed SIGKILL, and the runner's state file is gone (cleanup ran)`,
+        seen: `${described(stop)} ${shown(stop.stdout)} after ${seconds.toFixed(1)} s; state file ${stateGone ? 'gone' : 'still there'}`,
+        hint: 'stop sends SIGTERM to PID 1; your init must pass it to the app (TODO 8.2)',
+      });
+      check(execEnd.code !== 0 && after.code !== 0 && oneLine(after) && /not running/.test(after.stderr), {
+        expected: 'the running exec ends with the container; a new exec into the stopped container is one line',
+        seen: `running exec: ${described(execEnd)}; new exec: ${described(after)}`,
+        hint: 'when PID 1 ends, the kernel kills every process of its PID namespace, exec\'d ones too',
+      });
+      check(ps.stdout.includes('Exited (143)') && rm.code === 0 && !psAfter.stdout.includes(name), {
+        expected: `ps -a shows ${name} "Exited (143)"; after rm it is gone`,
+        seen: `ps -a: ${shown(ps.stdout)}; rm: ${described(rm)}; then: ${shown(psAfter.stdout)}`,
+        hint: 'stopped detached containers are kept until rm (toolkit/lifecycle/records.ts)',
+      });
     });
   });
 });

@@ -20,6 +20,7 @@ import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { deservesStack, formatStack } from '../runtime/stack.ts';
+import { startDetached } from '../lifecycle/detach.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
 const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
   const exposed = exposureNote(c);
   if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
+  if (options.detach) return startDetached(file, c);
   return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
 }
 

@@ -14,6 +14,8 @@ import { listStates, runnerLives, reapStaleContainers } from '../runtime/state.t
 import { findLeftovers, isClean } from './leftovers.ts';
 import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
+import { listRecords } from '../lifecycle/records.ts';
+import { stopContainer } from '../lifecycle/stop.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 
 /** Whether ROOTFS (WORKBOOK_ROOTFS may move it) is a directory of its own, not the host's "/" or /dev. */
@@ -29,8 +31,16 @@ function isOwnRootfs(dir: string): boolean {
 async function main(): Promise<number> {
   requireRoot();
   const say = (line: string) => console.log(`${chalk.yellow('cleaned:')} ${line}`);
+  // Detached containers (chapter 8) have no terminal to be stopped from: clean stops them, as `docker rm -f` would.
+  const detached = new Set(listRecords().map((r) => r.id));
   for (const state of listStates()) {
-    if (runnerLives(state)) console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
+    if (!runnerLives(state)) continue;
+    if (detached.has(state.container.id)) {
+      await stopContainer(state, 5);
+      say(`detached container ${state.container.name} (${state.container.id}): stopped`);
+    } else {
+      console.log(chalk.dim(`left alone: container ${state.container.id}, its runner (${state.runner}) is still running`));
+    }
   }
   await reapStaleContainers(say);
   for (const p of findLeftovers().processes) {
@@ -61,6 +71,10 @@ async function main(): Promise<number> {
     detachLeakedMounts(dir, [], (line) => say(line)); // never delete through a mount (the directory is the workbook's)
     fs.rmSync(dir, { recursive: true, force: true });
     say(`container directory ${dir}`);
+  }
+  for (const dir of left.detached) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    say(`record and log of stopped container ${dir}`);
   }
   for (const p of left.tempPaths) {
     fs.rmSync(p, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { mountsUnder } from '../runtime/leaks.ts';
 import { findNetworkLeftovers } from '../network/leftovers.ts';
 import { isAlive, listStates, runnerLives } from '../runtime/state.ts';
 import { CONTAINERS_DIR } from '../image/store.ts';
+import { listRecords, recordDir, runningStates } from '../lifecycle/records.ts';
 
 export interface Leftovers {
   mounts: string[];
@@ -24,6 +25,8 @@ export interface Leftovers {
   network: string[];
   /** Chapter 4: containers' upper/work/merged directories whose runner is gone (see leftoverContainerDirs). */
   containerDirs: string[];
+  /** Chapter 8: records and logs of detached containers that no longer run (kept for `logs` and `rm`). */
+  detached: string[];
 }
 
 export function findLeftovers(): Leftovers {
@@ -36,6 +39,7 @@ export function findLeftovers(): Leftovers {
     cgroups: ourCgroups(),
     network: findNetworkLeftovers(),
     containerDirs: leftoverContainerDirs(),
+    detached: stoppedDetached(),
   };
 }
 
@@ -56,7 +60,7 @@ function ourProcesses(): { pid: number; what: string }[] {
     if (!Number.isInteger(pid) || pid === process.pid || descendsFrom(pid, liveRunners)) continue;
     try {
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      if (cmdline.includes(path.join(CACHE_DIR, 'child-stage-')) || cmdline.includes(path.join(CACHE_DIR, 'nsexec-'))) {
+      if (cmdline.includes(path.join(CACHE_DIR, 'child-stage-')) || cmdline.includes(path.join(CACHE_DIR, 'nsexec-')) || cmdline.includes(path.join(CACHE_DIR, 'nsenter-'))) {
         found.push({ pid, what: cmdline });
         continue;
       }
@@ -113,6 +117,12 @@ function ourCgroups(): string[] {
 export function leftoverContainerDirs(): string[] {
   const running = new Set(listStates().filter((s) => runnerLives(s)).map((s) => s.container.id));
   return safeList(CONTAINERS_DIR).filter((id) => !running.has(id)).map((id) => path.join(CONTAINERS_DIR, id));
+}
+
+/** Chapter 8: RUN_DIR/lifecycle/ID folders of detached containers that are not running (stopped, not yet rm'd). */
+export function stoppedDetached(): string[] {
+  const running = new Set(runningStates().map((s) => s.container.id));
+  return listRecords().filter((r) => !running.has(r.id)).map((r) => recordDir(r.id));
 }
 
 /** Whether `pid` or one of its ancestors (by /proc/PID/stat's ppid) is in `ancestors`. */

@@ -27,12 +27,15 @@ import { deservesStack, formatStack } from './stack.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
+import { refuseTakenName, withNameLock } from '../lifecycle/names.ts';
 
 export interface RunOptions {
   /** Called with the container's host PID once it exists (tests use it to look from outside). */
   onStart?(pid: number): void;
   /** Short notes for the learner (signals, cleanup); default: stderr. */
   say?(line: string): void;
+  /** The container's stdout (1) and stderr (2), when they go somewhere else than ours (a detached container's log). */
+  output?(fd: 1 | 2, chunk: Buffer): void;
 }
 
 /** Runs the container to its end; resolves to the exit status the runner should exit with. */
@@ -44,13 +47,22 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   const stage = await bundleChildStage(chapterFile);
   // What is mounted under the rootfs before the run is not the run's to detach afterwards (leaks.ts).
   const mountsBefore = mountIdsUnder(c.rootfs);
-  writeState({ runner: process.pid, chapterFile, container: c, mountsBefore });
+  // A name means one running container (lifecycle/names.ts): checked and claimed at once.
+  withNameLock(() => {
+    refuseTakenName(c);
+    writeState({ runner: process.pid, chapterFile, container: c, mountsBefore });
+  });
 
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
   try {
     pauseForTest('before-unshare');
-    child = spawnFirstProcess(chapter, c, stage);
+    child = spawnFirstProcess(chapter, c, stage, options.output !== undefined);
+    if (options.output) {
+      const output = options.output;
+      child.stdout!.on('data', (chunk: Buffer) => output(1, chunk));
+      child.stderr!.on('data', (chunk: Buffer) => output(2, chunk));
+    }
     pauseForTest('after-spawn');
     let containerPid: number | undefined;
     stopRelay = relaySignals(child, process.stdin.isTTY === true, say, () => containerPid);
@@ -67,7 +79,10 @@ export async function runContainer(chapterFile: string, c: Container, options: R
       const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
       (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`, () => pauseForTest('after-go'));
     }
-    return await exited;
+    const status = await exited;
+    // A log must not lose the last lines: the pipes close once every process of the container is gone.
+    if (options.output) await Promise.race([Promise.all([child.stdout, child.stderr].map((s) => new Promise((r) => s!.once('close', r)))), new Promise((r) => setTimeout(r, 2000))]);
+    return status;
   } catch (error) {
     say(describeError(error));
     // A bug in a host-side step of the chapter (createNamespaces, prepareHost…): where, in .ts lines.
@@ -97,12 +112,12 @@ export async function runContainer(chapterFile: string, c: Container, options: R
  * namespaces are made on this thread just before the spawn and left right
  * after it (host-namespaces.ts), so the runner itself stays on the host.
  */
-function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string): ChildProcess {
+function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string, piped = false): ChildProcess {
   // The child stage needs nothing from our environment; NODE_OPTIONS could load tsx, extra CA certs cost 60 ms.
   // WORKBOOK_* settings (other state folders, e.g. in tests) must mean the same to the child stage.
   const settings = Object.entries(process.env).filter(([k]) => k.startsWith('WORKBOOK_'));
   const env = { ...Object.fromEntries(settings), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
-  const stdio = ['inherit', 'inherit', 'inherit', 'pipe'] as const;
+  const stdio = piped ? ['ignore', 'pipe', 'pipe', 'pipe'] as const : ['inherit', 'inherit', 'inherit', 'pipe'] as const;
   const node = [process.execPath, stage];
 
   const nsexecFlags = chapter.namespacesForNsexec?.(c);

@@ -1,0 +1,77 @@
+/**
+ * exec: one more process in a running container, the way `docker exec` and
+ * nsenter(1) do it — nothing is created, everything is joined:
+ *
+ *   exec command (Node, host)                      nsenter (C, single-threaded)
+ *   namespacesToJoin(pid): which, in what order
+ *   spawn nsenter --ns … --root … --cwd … ──────▶  "ready"
+ *   joinCgroup(c, nsenter's pid)  ◀──────────────  waits
+ *   "go" ──────────────────────────────────────▶  opens, setns(2) each, chroot, fork
+ *                                    ◀───────────  "pid N"; the child execs the command
+ *   wait, pass signals on  ◀───────────────────── its exit status
+ *
+ * The two decisions are the chapter's steps (8.5, 8.6); the C stage only
+ * performs them, because Node cannot join a mount or user namespace.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
+import type { Container } from '../runtime/container.ts';
+import { UsageError } from '../runtime/errors.ts';
+import { stillRuns } from '../runtime/identity.ts';
+import { buildCStage } from '../runtime/nsexec.ts';
+import type { ContainerState } from '../runtime/state.ts';
+import { LineReader } from '../runtime/sync-socket.ts';
+
+const SOURCE = fileURLToPath(new URL('./nsenter.c', import.meta.url));
+
+/** What a chapter file exports for exec (chapter 8). */
+export interface ExecSteps {
+  namespacesToJoin?(pid: number): string[];
+  joinCgroup?(c: Container, pid: number): void;
+}
+
+export function nsenterBinary(): string {
+  return buildCStage(SOURCE, 'nsenter');
+}
+
+/** Runs `command` in the running container of `state`; resolves to its exit status. */
+export async function execInContainer(state: ContainerState, command: readonly string[]): Promise<number> {
+  const c = state.container;
+  const steps = (await import(state.chapterFile)) as ExecSteps;
+  if (steps.namespacesToJoin === undefined || steps.joinCgroup === undefined) {
+    throw new UsageError(`container ${c.name} runs ${state.chapterFile}, which has no exec steps (exec is chapter 8's)`);
+  }
+  if (state.pid === undefined || state.process === undefined || !stillRuns(state.process)) {
+    throw new UsageError(`container ${c.name} is not running (its first process is gone or not started yet)`);
+  }
+  const pid = state.pid;
+  const namespaces = steps.namespacesToJoin(pid);
+  const args = [...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`, '--', ...command];
+  const env = Object.fromEntries(c.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const child = spawn(nsenterBinary(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+  });
+  // Passed on to nsenter, which passes them to the process in the container.
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const handlers = (['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const sync = new LineReader(child.stdio[3] as Duplex);
+    const ready = await Promise.race([sync.next(), exited.then(() => null)]);
+    if (ready === 'ready') {
+      try {
+        steps.joinCgroup(c, child.pid!);
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
+      (child.stdio[3] as Duplex).write('go\n');
+    }
+    return await exited;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}

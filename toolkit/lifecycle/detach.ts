@@ -1,0 +1,52 @@
+/**
+ * -d: the container runs in the background, like `docker run -d`. This
+ * process (the one at the terminal) starts a background runner in a session
+ * of its own — setsid(2), so closing the terminal sends it no SIGHUP — waits
+ * until the container's first process exists, prints the container's ID and
+ * leaves. The background runner is an ordinary runner (runtime/run.ts) whose
+ * container writes into a bounded log instead of a terminal.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROJECT } from '../paths.ts';
+import type { Container } from '../runtime/container.ts';
+import { listStates } from '../runtime/state.ts';
+import { readLog } from './bounded-log.ts';
+import { createRecord, logFile, recordDir, removeRecord } from './records.ts';
+import { refuseTakenName, withNameLock } from './names.ts';
+
+const BACKGROUND = fileURLToPath(new URL('./background.ts', import.meta.url));
+
+/** Starts `c` in the background; resolves to this process's exit status once it runs (0) or has failed. */
+export async function startDetached(chapterFile: string, c: Container): Promise<number> {
+  withNameLock(() => refuseTakenName(c)); // the runner checks again, under the same lock
+  createRecord(c);
+  const runnerLog = fs.openSync(path.join(recordDir(c.id), 'runner.log'), 'a', 0o600);
+  // Through the toolkit's cached build (toolkit/run.mjs), as npm run chapter itself: no tsx on the way.
+  const runner = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), BACKGROUND], {
+    detached: true, // setsid(2): a session and process group of its own, no controlling terminal
+    stdio: ['ignore', runnerLog, runnerLog],
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: '', WORKBOOK_DETACHED: JSON.stringify({ chapterFile, container: c }) },
+  });
+  fs.closeSync(runnerLog);
+  let ended: number | null = null;
+  runner.once('exit', (code, signal) => (ended = code ?? (signal ? 128 : 1)));
+
+  // Running = the runner's state file knows the first process's PID.
+  for (;;) {
+    if (listStates().some((s) => s.container.id === c.id && s.pid !== undefined && s.runner === runner.pid)) break;
+    if (ended !== null) {
+      const output = `${readLog(logFile(c.id)).toString()}${fs.readFileSync(path.join(recordDir(c.id), 'runner.log'), 'utf8')}`.trim();
+      removeRecord(c.id);
+      if (output) process.stderr.write(`${output}\n`);
+      return ended === 0 ? 125 : ended;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  runner.unref();
+  console.log(c.id);
+  return 0;
+}
+
