@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
+import { importChapter } from '../build/chapter.ts';
 import type { Container } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
@@ -38,7 +39,7 @@ export function nsenterBinary(): string {
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
 export async function execInContainer(state: ContainerState, command: readonly string[]): Promise<number> {
   const c = state.container;
-  const steps = (await import(state.chapterFile)) as ExecSteps;
+  const steps = (await importChapter(state.chapterFile)) as ExecSteps;
   if (steps.namespacesToJoin === undefined || steps.joinCgroup === undefined) {
     throw new UsageError(`container ${c.name} runs ${state.chapterFile}, which has no exec steps (exec is chapter 8's)`);
   }
