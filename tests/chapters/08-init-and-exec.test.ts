@@ -82,7 +82,8 @@ describe('chapter 8: PID 1 and exec', () => {
     const run = new Running(8, init('/bin/sh', '-c', 'echo "pid $$"; echo ready; exec sleep 20'));
     const ready = await run.waitFor('ready', 30000);
     const pid1 = ready ? containerInit(run) : null;
-    const kids = pid1 !== null ? childrenOf(pid1).map(stat).filter((t) => t !== null) : [];
+    // `echo ready` comes just before the shell's exec of sleep: give the exec a moment.
+    const kids = pid1 !== null ? await settle(() => childrenOf(pid1).map(stat).filter((t) => t !== null), (k) => k.some((t) => t.comm === 'sleep'), 3000) : [];
     const inside = /pid (\d+)/.exec(run.stdout)?.[1];
     run.kill('SIGKILL');
     const ran = await run.done;
