@@ -19,7 +19,7 @@ import { CONTAINERS_DIR } from '../../toolkit/image/store.ts';
 import { buildUmociImage, type UmociImage } from '../../toolkit/image/umoci.ts';
 import { readContainerRecord } from '../../toolkit/image/containers.ts';
 import { LIB_DIR, PROJECT, ROOTFS } from '../../toolkit/paths.ts';
-import { isAlive, listStates } from '../../toolkit/runtime/state.ts';
+import { isAlive, listStates, reapStaleContainers } from '../../toolkit/runtime/state.ts';
 
 const rand = () => crypto.randomBytes(4).toString('hex');
 /** A number no other process is likely to sleep for: how the container's process is found from the host. */
@@ -147,6 +147,26 @@ describe('given: the image\'s configuration (toolkit/image/config.ts, applied by
       expected: `--user ${u.name} (from the image's own /etc/passwd, added by its 2nd layer): Uid ${u.uid}, Gid ${u.gid}, Groups ${u.supplementary}, cwd /srv/work, HELLO=there, HOME=${u.home}; --user 4242:4343: Uid 4242, Gid 4343, no groups, the image's HELLO=world plus EXTRA=1, HOME=/`,
       seen: `named: ${a ? `Uid ${a.uid}, Gid ${a.gid}, Groups ${a.groups || '(none)'}, cwd ${a.cwd}, env ${shown(a.env.join(' '), 160)}` : described(named.ran)}; numeric: ${b ? `Uid ${b.uid}, Gid ${b.gid}, Groups ${b.groups || '(none)'}, env ${shown(b.env.join(' '), 160)}` : described(numeric.ran)}`,
       hint: 'toolkit/image/process.ts changes the user after setupContainer, in the container\'s own /etc/passwd: the overlay must be the root (TODOs 4.1–4.3)',
+    });
+  });
+
+  test('a container running as another user still dies with a SIGKILLed runner', async () => {
+    // A change of credentials clears PR_SET_PDEATHSIG (prctl(2)); toolkit/image/process.ts must set it again.
+    const t = tag();
+    const run = new Running(4, ['--image', ref, '--user', '4242:4242', '--', '/bin/sleep', t]);
+    const before = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length > 0, 20_000);
+    const uid = before.length === 1 ? look(before[0]!)?.uid : undefined;
+    const exited = new Promise((resolve) => run.process.once('exit', resolve)); // not 'close': a surviving container keeps the pipes open
+    run.kill('SIGKILL');
+    await exited;
+    const after = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length === 0, 5000);
+    for (const pid of after) process.kill(pid, 'SIGKILL');
+    await run.done;
+    await reapStaleContainers(() => {}); // what the next run (or npm run clean) does after a killed runner: its state file and upper layer go
+    check(before.length === 1 && uid === '4242 4242 4242 4242' && after.length === 0, {
+      expected: `the container's /bin/sleep ${t} runs as uid 4242, and is gone within 5 s of SIGKILL to the runner`,
+      seen: before.length === 1 ? `uid ${uid}; after the runner's SIGKILL: ${after.length === 0 ? 'gone' : `still running as PID ${after.join(', ')}`}` : `the container's process never appeared: ${described(await run.done)}`,
+      hint: 'after setresuid the parent-death signal must be set again (toolkit/image/process.ts changeUser)',
     });
   });
 

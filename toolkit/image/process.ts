@@ -13,7 +13,7 @@
  *   HOME                              from /etc/passwd, unless the image or --env set it
  */
 import fs from 'node:fs';
-import { chdir, isSyscallError } from '../kernel/index.ts';
+import { SIGKILL, chdir, isSyscallError, setParentDeathSignal } from '../kernel/index.ts';
 import { getresgid, getresuid, setgroups, setresgid, setresuid } from '../kernel/credentials.ts';
 import type { Container } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
@@ -60,6 +60,9 @@ export function changeUser(c: Pick<Container, 'user'>): ResolvedUser {
   else if (user.groups.length > 0) throw new UsageError(`user ${c.user} has supplementary groups ${user.groups.join(',')}, but this user namespace denies setgroups(2) (rootless): run it without them`);
   setresgid(user.gid, user.gid, user.gid);
   setresuid(user.uid, user.uid, user.uid);
+  // A change of credentials clears the parent-death signal (prctl(2), PR_SET_PDEATHSIG): set it
+  // again, or a runner killed from here on would leave the container running as this user.
+  setParentDeathSignal(SIGKILL);
   changed = user;
   return user;
 }

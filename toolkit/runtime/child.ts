@@ -45,6 +45,8 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
     chapter.setupContainer(c);
     // The image's WorkingDir and User, inside the container's own files (toolkit/image/process.ts).
     env = finishProcess(c);
+    // A change of user cleared the parent-death signal until it was set again: a runner that died in between is seen here.
+    if (c.user !== undefined && peerClosed(SYNC_FD)) process.exit(EXIT_SETUP_FAILED);
   } catch (error) {
     fail(`container setup failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
   }
