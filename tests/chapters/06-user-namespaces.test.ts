@@ -13,11 +13,11 @@ import { check, shown } from '../support/check.ts';
 import { described, runChapter, Running, type Ran } from '../support/container.ts';
 import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import type { ContainerState } from '../../toolkit/runtime/state.ts';
-import { containerTmpDir } from '../../toolkit/userns/index.ts';
+import { containerTmpDir, mappedRange } from '../../toolkit/userns/index.ts';
 import { processesWith, settle } from '../support/host.ts';
 
-/** Mapped mode's default (toolkit/userns/id-maps.ts): container 0 is host 100000. */
-const MAPPED = 100000;
+/** Mapped mode's default (toolkit/userns/mapped-range.ts): container 0 is host 1000000000 on a default system, a range no user owns. */
+const MAPPED = mappedRange().outside;
 /** The ordinary user of the rootless checks, and the range /etc/subuid grants it while the suite runs. */
 const USER = 'workbook-rootless';
 const GRANT = { first: 400000, count: 65536 };
@@ -60,7 +60,7 @@ describe('chapter 6: user namespaces', () => {
     check(ready && uids === expected && file === expected, {
       expected: `the container's PID 1 runs as uid and gid ${MAPPED} on the host (/proc/PID/status), and /tmp/made-inside, created inside, is owned by ${MAPPED}:${MAPPED} in its host directory`,
       seen: ready ? `process uid gid: ${uids}; file owner: ${file}` : `the container never printed "ready": ${described(ran)}`,
-      hint: 'writeIdMaps() maps 0 to 100000 by default; prepareHost() must chown the container\'s /tmp to the host IDs of container root (6.4)',
+      hint: `writeIdMaps() maps 0 to mappedRange() (host ${MAPPED}) by default; prepareHost() must chown the container's /tmp to the host IDs of container root (6.4)`,
     });
   });
 
@@ -68,7 +68,7 @@ describe('chapter 6: user namespaces', () => {
     // A copy of the rootfs, so a wrong map (container root = host root) damages nothing shared.
     const dir = fs.mkdtempSync(`/tmp/workbook-copy-${process.pid}-`); // named after us: `npm run clean` leaves it while we live
     try {
-      fs.chmodSync(dir, 0o755); // container root (host 100000) must reach it to bind-mount it
+      fs.chmodSync(dir, 0o755); // container root (host ${MAPPED}) must reach it to bind-mount it
       const rootfs = path.join(dir, 'rootfs');
       execFileSync('cp', ['-a', ROOTFS, rootfs]);
       const secret = path.join(rootfs, 'etc/host-secret');
@@ -162,10 +162,12 @@ describe('chapter 6: user namespaces', () => {
       const range = ['--uidmap', `0:${user.uid}:1`, '--uidmap', `1:${GRANT.first}:${GRANT.count}`, 'true'];
       const noHelper = await user.run(range, { PATH: '/nonexistent' });
       const rootOnly = await user.run(['true'], {}, 2);
-      const ok = isOneLineError(notOwned, /not yours/) && isOneLineError(noHelper, /newuidmap/) && isOneLineError(rootOnly, /needs root/);
+      const subordinateRoot = await user.run(['--uidmap', `0:${GRANT.first}:${GRANT.count}`, 'true']);
+      const ok = isOneLineError(notOwned, /not yours/) && isOneLineError(noHelper, /newuidmap/) && isOneLineError(rootOnly, /needs root/) &&
+        isOneLineError(subordinateRoot, /newuidmap/) && /\/etc\/subuid/.test(subordinateRoot.stderr);
       check(ok, {
-        expected: 'one line and a non-zero exit for: host uid 0 (not the user\'s to map), a range with newuidmap missing from PATH, chapter 2 without root',
-        seen: `not owned: ${described(notOwned)}; no newuidmap: ${described(noHelper)}; chapter 2: ${described(rootOnly)}`,
+        expected: 'one line and a non-zero exit for: host uid 0 (not the user\'s to map), a range with newuidmap missing from PATH, chapter 2 without root, root mapped to a subordinate ID (naming newuidmap and /etc/subuid)',
+        seen: `not owned: ${described(notOwned)}; no newuidmap: ${described(noHelper)}; chapter 2: ${described(rootOnly)}; subordinate root: ${described(subordinateRoot)}`,
         hint: 'for maps you cannot write yourself (canWriteIdMap false), call newIdMap(): it checks /etc/subuid and finds newuidmap',
       });
     });
@@ -240,6 +242,8 @@ class RootlessUser {
       XDG_RUNTIME_DIR: path.join(this.home, 'run'),
       XDG_CACHE_HOME: path.join(this.home, 'cache'),
       TMPDIR: path.join(this.home, 'tmp'),
+      // root's rootfs, wherever this run keeps it (WORKBOOK_LIB_DIR); the user's state stays in their own folders.
+      WORKBOOK_ROOTFS: ROOTFS,
       ...extra,
     };
   }

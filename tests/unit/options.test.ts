@@ -22,7 +22,9 @@ describe('runner options', () => {
   test('limits: sizes, fractions of a CPU, task counts', () => {
     expect(parseRunnerOptions(['--memory', '64m', '--cpus', '0.5', '--pids', '20']).limits).toEqual({ memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 20 });
     expect(parseRunnerOptions(['--memory', '1g']).limits.memoryBytes).toBe(1024 ** 3);
-    expect(parseRunnerOptions(['--memory', '1048576']).limits.memoryBytes).toBe(1048576);
+    expect(parseRunnerOptions(['--memory', '16777216']).limits.memoryBytes).toBe(16777216);
+    expect(() => parseRunnerOptions(['--memory', '1'])).toThrow(/at least 16m .*got "1"/);
+    expect(() => parseRunnerOptions(['--memory', '8m'])).toThrow(/at least 16m/);
     expect(() => parseRunnerOptions(['--memory', '12X'])).toThrow('Expected --memory to be a size such as 64m, 1g or 1048576 (bytes), got "12X"');
     expect(() => parseRunnerOptions(['--cpus', '-1'])).toThrow(/Expected --cpus/);
     expect(() => parseRunnerOptions(['--pids', '0'])).toThrow(/Expected --pids to be a whole number of at least 1, got "0"/);
@@ -48,5 +50,18 @@ describe('runner options', () => {
     expect(() => parseRunnerOptions(['--name', '../x'])).toThrow(/--name/);
     expect(() => parseRunnerOptions(['--cgroupns', 'x'])).toThrow(/Unknown option --cgroupns/);
     expect(() => parseRunnerOptions(['--hostname'])).toThrow(/Expected a value after --hostname/);
+  });
+});
+
+describe('hostile options (issue 12)', () => {
+  test('a long --name is cut in the error, not echoed whole', () => {
+    let message = '';
+    try {
+      parseRunnerOptions(['--name', 'x'.repeat(300)]);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/\(300 characters\)/);
+    expect(message.length).toBeLessThan(200);
   });
 });

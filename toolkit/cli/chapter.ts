@@ -19,11 +19,12 @@ import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
+import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
 import { deservesStack, formatStack } from '../runtime/stack.ts';
 import { startDetached } from '../lifecycle/detach.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
+const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N --unsafe-map-host-root   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
@@ -50,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`${flag} is not part of chapter ${chapter.number}${teaching ? ` (chapter ${teaching.number}, ${teaching.title}, adds it)` : ''}`);
   }
   requireRoot(chapter);
+  if (process.geteuid?.() === 0) {
+    refuseHostRoot('uid', options.uidMap, options.given.has(UNSAFE_HOST_ROOT));
+    refuseHostRoot('gid', options.gidMap, options.given.has(UNSAFE_HOST_ROOT));
+  }
   const rootfs = options.rootfs ?? ROOTFS;
   if (options.rootfs !== undefined) {
     if (!fs.existsSync(options.rootfs) || !fs.statSync(options.rootfs).isDirectory()) {

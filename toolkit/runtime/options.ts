@@ -63,7 +63,7 @@ const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpu
   '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt'];
 /** docker's `--entrypoint ""` clears the image's Entrypoint. */
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
-const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only'];
+const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only', '--unsafe-map-host-root'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const values = new Map<string, string[]>();
@@ -96,7 +96,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
 
   const name = one('--name') ?? `box-${crypto.randomBytes(3).toString('hex')}`;
   if (!NAME.test(name) || name.length > HOST_NAME_MAX) {
-    throw new UsageError(`Expected --name to be letters, digits, '.', '_' or '-' (at most ${HOST_NAME_MAX}), got ${JSON.stringify(name)}`);
+    throw new UsageError(`Expected --name to be letters, digits, '.', '_' or '-' (at most ${HOST_NAME_MAX}), got ${shown(name)}`);
   }
   const hostname = one('--hostname') ?? name.replace(/[_.]/g, '-');
   const bytes = Buffer.byteLength(hostname);
@@ -104,11 +104,11 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     throw new UsageError(`Expected --hostname to be at most ${HOST_NAME_MAX} bytes (HOST_NAME_MAX), got ${bytes} bytes`);
   }
   if (!HOSTNAME.test(hostname)) {
-    throw new UsageError(`Expected --hostname to be letters, digits and inner hyphens (RFC 1123), got ${JSON.stringify(hostname)}`);
+    throw new UsageError(`Expected --hostname to be letters, digits and inner hyphens (RFC 1123), got ${shown(hostname)}`);
   }
 
   const network = one('--network') ?? 'bridge';
-  if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge or none, got ${JSON.stringify(network)}`);
+  if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge or none, got ${shown(network)}`);
 
   const memory = one('--memory');
   const cpus = one('--cpus');
@@ -119,7 +119,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     hostname,
     rootfs: one('--rootfs'),
     limits: {
-      ...(memory !== undefined ? { memoryBytes: parseSize('--memory', memory) } : {}),
+      ...(memory !== undefined ? { memoryBytes: parseMemory(memory) } : {}),
       ...(cpus !== undefined ? { cpus: parseCpus(cpus) } : {}),
       ...(pids !== undefined ? { pids: parsePids(pids) } : {}),
     },
@@ -155,22 +155,43 @@ export function parseSize(flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(text.trim());
   const bytes = match ? Math.floor(Number(match[1]) * UNITS[match[2]!.toLowerCase()]!) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new UsageError(`Expected ${flag} to be a size such as 64m, 1g or 1048576 (bytes), got ${JSON.stringify(text)}`);
+    throw new UsageError(`Expected ${flag} to be a size such as 64m, 1g or 1048576 (bytes), got ${shown(text)}`);
   }
   return bytes;
+}
+
+/**
+ * The container's first process is Node until it execs the command, and it
+ * joins the cgroup already running: it needs about 10 MiB there (measured:
+ * memory.peak 8–10 MiB for `/bin/echo`). Below this the kernel OOM-kills it
+ * before the command runs, which would read as the command's failure.
+ */
+export const MIN_MEMORY_BYTES = 16 * 1024 ** 2;
+
+export function parseMemory(text: string): number {
+  const bytes = parseSize('--memory', text);
+  if (bytes < MIN_MEMORY_BYTES) {
+    throw new UsageError(`Expected --memory to be at least 16m (the container's first process is Node until it execs your command, and needs about 10 MiB to start), got ${shown(text)}`);
+  }
+  return bytes;
+}
+
+/** A value as an error message shows it: quoted, and cut if long — a 300-character --name is not echoed whole. */
+export function shown(text: string, max = 40): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
 }
 
 export function parseCpus(text: string): number {
   const cpus = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(cpus >= 0.01 && cpus <= 1024)) {
-    throw new UsageError(`Expected --cpus to be a number of CPUs such as 0.5 or 2 (at least 0.01), got ${JSON.stringify(text)}`);
+    throw new UsageError(`Expected --cpus to be a number of CPUs such as 0.5 or 2 (at least 0.01), got ${shown(text)}`);
   }
   return cpus;
 }
 
 export function parsePositiveInteger(flag: string, text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected ${flag} to be a whole number of at least 1, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected ${flag} to be a whole number of at least 1, got ${shown(text)}`);
   return n;
 }
 
@@ -183,7 +204,7 @@ export const MIN_PIDS = 16;
 export function parsePids(text: string): number {
   const n = parsePositiveInteger('--pids', text);
   if (n < MIN_PIDS) {
-    throw new UsageError(`Expected --pids to be at least ${MIN_PIDS} (the container's first process is Node until it execs your command, and its threads count as tasks), got ${JSON.stringify(text)}`);
+    throw new UsageError(`Expected --pids to be at least ${MIN_PIDS} (the container's first process is Node until it execs your command, and its threads count as tasks), got ${shown(text)}`);
   }
   return n;
 }
@@ -193,7 +214,7 @@ export function parsePublish(text: string): PortMapping {
   const [hostPort, containerPort] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
   const valid = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
   if (!valid(hostPort) || !valid(containerPort)) {
-    throw new UsageError(`Expected --publish to be HOSTPORT:CONTAINERPORT with ports 1-65535, such as 8080:80, got ${JSON.stringify(text)}`);
+    throw new UsageError(`Expected --publish to be HOSTPORT:CONTAINERPORT with ports 1-65535, such as 8080:80, got ${shown(text)}`);
   }
   return { hostPort, containerPort };
 }
@@ -204,7 +225,7 @@ export function parseIdMaps(flag: string, texts: readonly string[]): IdMapping[]
     const match = /^(\d+):(\d+):(\d+)$/.exec(text);
     const [inside, outside, count] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [NaN, NaN, NaN];
     if (!match || count < 1 || inside + count > 2 ** 32 || outside + count > 2 ** 32) {
-      throw new UsageError(`Expected ${flag} to be INSIDE:OUTSIDE:COUNT such as 0:100000:65536, got ${JSON.stringify(text)}`);
+      throw new UsageError(`Expected ${flag} to be INSIDE:OUTSIDE:COUNT such as 0:100000:65536, got ${shown(text)}`);
     }
     return { inside, outside, count };
   });

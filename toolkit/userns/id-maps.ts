@@ -8,17 +8,9 @@
  */
 import type { Container, IdMapping } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { mappedRange } from './mapped-range.ts';
 
 export type IdKind = 'uid' | 'gid';
-
-/**
- * Mapped mode's default (the runner is root): container IDs 0–65535 are host
- * IDs 100000–165535, so root inside is the unprivileged uid 100000 outside.
- * A fixed, documented range keeps the lesson's numbers true on every machine.
- * A real runtime reserves its range in /etc/subuid for a user of its own
- * (docker: "dockremap"), so that no login user is ever given the same IDs.
- */
-export const MAPPED_RANGE: IdMapping = { inside: 0, outside: 100000, count: 65536 };
 
 /** Rootless mode: the runner is an ordinary user, who may map only what the kernel and /etc/subuid allow. */
 export function rootless(): boolean {
@@ -30,15 +22,32 @@ export function ownId(kind: IdKind): number {
   return kind === 'uid' ? process.geteuid!() : process.getegid!();
 }
 
+/** The option that lets a map include host uid or gid 0 — named so that nobody passes it by accident. */
+export const UNSAFE_HOST_ROOT = '--unsafe-map-host-root';
+
 /**
- * The maps given with --uidmap / --gidmap, or the default: MAPPED_RANGE as
+ * A map that includes host ID 0 makes the host's root (or group root) an ID
+ * inside: with root inside being host root, the container may write the
+ * shared rootfs and every root-owned file it can reach, and open
+ * /proc/sys/kernel/core_pattern for writing. Refused unless UNSAFE_HOST_ROOT is given.
+ */
+export function refuseHostRoot(kind: IdKind, maps: readonly IdMapping[], allowed: boolean): void {
+  const m = maps.find((x) => x.outside === 0);
+  if (m === undefined || allowed) return;
+  throw new UsageError(
+    `--${kind}map ${spell(m)}: refused, it maps host ${kind} 0 (the host's root) into the container, which would then be root on the host, user namespace or not; pass ${UNSAFE_HOST_ROOT} if that is truly meant`,
+  );
+}
+
+/**
+ * The maps given with --uidmap / --gidmap, or the default: mappedRange() as
  * root; without root, the runner's own ID as 0 — the one map an ordinary
  * user may write without help. Container root must be mapped: nsexec becomes
  * uid and gid 0 inside.
  */
 export function idMapsFor(c: Container, kind: IdKind): readonly IdMapping[] {
   const given = kind === 'uid' ? c.uidMap : c.gidMap;
-  const maps = given.length > 0 ? given : rootless() ? [{ inside: 0, outside: ownId(kind), count: 1 }] : [MAPPED_RANGE];
+  const maps = given.length > 0 ? given : rootless() ? [{ inside: 0, outside: ownId(kind), count: 1 }] : [mappedRange()];
   if (!maps.some((m) => m.inside === 0)) {
     throw new UsageError(`Expected --${kind}map to map ${kind} 0 inside (the container's root, which nsexec becomes), got ${maps.map(spell).join(' ')}`);
   }

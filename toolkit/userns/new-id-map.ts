@@ -35,6 +35,15 @@ function checkGranted(kind: IdKind, maps: readonly IdMapping[]): void {
   for (const m of maps) {
     const own = m.count === 1 && m.outside === ownId(kind);
     const inGrant = granted.some((g) => m.outside >= g.first && m.outside + m.count <= g.first + g.count);
+    if (inGrant && m.inside === 0) {
+      // Allowed by newuidmap, but container root must own the container's /tmp on the host (prepareHost
+      // chowns it there), and only root may chown to an ID other than its own.
+      const file = grantsFile(kind);
+      throw new UsageError(
+        `--${kind}map ${spell(m)}: without root, ${kind} 0 inside must be your own ${kind} ${ownId(kind)} (the runner cannot chown the container's /tmp to host ${kind} ${m.outside}); ` +
+          `map the IDs ${file} grants you to the others, through ${kind === 'uid' ? 'newuidmap' : 'newgidmap'}: --${kind}map 0:${ownId(kind)}:1 --${kind}map 1:${m.outside}:${Math.min(m.count, 65536)}`,
+      );
+    }
     if (own || inGrant) continue;
     const grants = granted.length > 0 ? granted.map((g) => `${g.first}-${g.first + g.count - 1}`).join(', ') : 'nothing';
     const ids = m.count === 1 ? `${kind} ${m.outside} is` : `${kind}s ${m.outside}-${m.outside + m.count - 1} are`;
