@@ -103,7 +103,10 @@ export function removeCgroup(dirs: CgroupDirs): void {
 export function cleanupHost(c: Container): void {
   const dirs = cgroupDirs(detectCgroups(), c.id);
   if (!allDirs(dirs).some((dir) => fs.existsSync(dir))) return; // never created: nothing to undo
-  const accounting = readAccounting(dirs);
-  if (c.stats || accounting.oomKills > 0) process.stderr.write(`workbook: ${formatAccounting(accounting, c.limits)}\n`);
+  // A runner killed between two mkdirs left only some of them: nothing to account, but still something to remove.
+  if (allDirs(dirs).every((dir) => fs.existsSync(dir))) {
+    const accounting = readAccounting(dirs);
+    if (c.stats || accounting.oomKills > 0) process.stderr.write(`workbook: ${formatAccounting(accounting, c.limits)}\n`);
+  }
   removeCgroup(dirs);
 }

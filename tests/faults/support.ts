@@ -12,9 +12,12 @@ import { findLeftovers, isClean, type Leftovers } from '../../toolkit/cli/leftov
 
 export const CHAPTER_CLI = path.join(PROJECT, 'toolkit/cli/chapter.ts');
 
-/** argv for `node` that runs chapter N's reference solution with `args`. */
+/** The npm scripts' way to run a program of the toolkit (toolkit/run.mjs: a cached build, no tsx). */
+const RUN = path.join(PROJECT, 'toolkit/run.mjs');
+
+/** argv for `node` that runs chapter N's reference solution with `args`, as `npm run chapter` does. */
 export function runnerArgs(chapter: number, args: readonly string[]): string[] {
-  return ['--import', 'tsx', CHAPTER_CLI, String(chapter), '--solution', ...args];
+  return [RUN, CHAPTER_CLI, String(chapter), '--solution', ...args];
 }
 
 export interface Ended {
@@ -30,10 +33,14 @@ export class Runner {
   stderr = '';
   readonly done: Promise<Ended>;
 
-  /** `file`/`argv`: what to start (default: node with runnerArgs). `pause`: the stage to stop at (WORKBOOK_TEST_PAUSE). */
-  constructor(argv: readonly string[], options: { pause?: string; file?: string; env?: NodeJS.ProcessEnv } = {}) {
+  /**
+   * `argv`: node's arguments (runnerArgs). `pause`: the stages to stop at (WORKBOOK_TEST_PAUSE).
+   * `prefix`: a command that runs node, e.g. nsenter into a scratch network namespace.
+   */
+  constructor(argv: readonly string[], options: { pause?: string; env?: NodeJS.ProcessEnv; prefix?: readonly string[] } = {}) {
     const env = { ...process.env, ...options.env, ...(options.pause ? { WORKBOOK_TEST_PAUSE: options.pause } : {}) };
-    this.process = spawn(options.file ?? process.execPath, argv, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const [file, ...before] = [...(options.prefix ?? []), process.execPath];
+    this.process = spawn(file!, [...before, ...argv], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'], env });
     this.process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.done = new Promise((resolve) => {
@@ -63,7 +70,7 @@ export function runToEnd(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
 
 /** npm run clean, as a learner runs it (without npm's own start-up). */
 export function clean(): string {
-  return execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], { cwd: PROJECT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, [RUN, path.join(PROJECT, 'toolkit/cli/clean.ts')], { cwd: PROJECT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** What the workbook left on the machine (its own state folders only: WORKBOOK_* in the environment). */

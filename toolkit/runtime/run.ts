@@ -24,6 +24,7 @@ import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
 import { deservesStack, formatStack } from './stack.ts';
+import { watchParent } from './parent-watch.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
@@ -55,6 +56,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
 
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
+  let stopWatch = () => {};
   try {
     pauseForTest('before-unshare');
     child = spawnFirstProcess(chapter, c, stage, options.output !== undefined);
@@ -66,6 +68,19 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     pauseForTest('after-spawn');
     let containerPid: number | undefined;
     stopRelay = relaySignals(child, process.stdin.isTTY === true, say, () => containerPid);
+    // npm (or whoever started us) gone: stop the container as a SIGTERM would (parent-watch.ts),
+    // unless a SIGTERM came already (the parent-death signal, or npm passing its own on).
+    let terminated = false;
+    const noteTerm = () => (terminated = true);
+    process.on('SIGTERM', noteTerm);
+    const unwatch = watchParent((why) => {
+      say(`${why}: stopping the container`);
+      if (!terminated) process.kill(process.pid, 'SIGTERM');
+    });
+    stopWatch = () => {
+      unwatch();
+      process.off('SIGTERM', noteTerm);
+    };
     const exited = exitOf(child);
     const sync = new LineReader(child.stdio[3] as Duplex);
 
@@ -93,6 +108,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     }
     return EXIT_SETUP_FAILED;
   } finally {
+    stopWatch();
     stopRelay();
     try {
       chapter.cleanupHost?.(c);
