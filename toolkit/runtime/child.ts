@@ -13,7 +13,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import chalk from 'chalk';
 import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, peerClosed, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
 import { finishProcess } from '../image/process.ts';
 import { pauseForTest } from '../test-pause.ts';
@@ -87,8 +86,16 @@ function lookPath(name: string, env: readonly string[]): string {
   return name; // execve will say ENOENT
 }
 
+/**
+ * Red at a terminal, as chalk would do it; chalk itself is not loaded here:
+ * it costs this stage, which runs on every container start, more than koffi.
+ */
+function red(text: string): string {
+  return process.stderr.isTTY && process.env.NO_COLOR === undefined ? `\x1b[31m${text}\x1b[39m` : text;
+}
+
 function fail(message: string, code: number, error?: unknown): never {
-  process.stderr.write(`${chalk.red('workbook:')} ${message}\n`);
+  process.stderr.write(`${red('workbook:')} ${message}\n`);
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack, in .ts lines.
   if (deservesStack(error)) process.stderr.write(`${formatStack(error)}
 `);
