@@ -100,7 +100,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof ChapterCompileError) {
       // The learner's file does not compile: where, the line, and how to see every error at once.
-      console.error(`${chalk.red('workbook:')} the chapter does not compile\n${error.message}\n${chalk.dim('(npm run typecheck lists every type error in your files)')}`);
+      console.error(`${chalk.red('workbook:')} the chapter does not compile (npm run typecheck lists every type error)\n${error.message}`);
       process.exit(EXIT_SETUP_FAILED);
     }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
