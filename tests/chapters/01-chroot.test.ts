@@ -1,58 +1,89 @@
 /**
- * Chapter 1 — chroot. Each check runs the learner's program as a subprocess
- * and judges what the command inside could see and do.
+ * Chapter 1 — chroot. The checks look at the living container from the host:
+ * its root directory and working directory through /proc/PID/root and
+ * /proc/PID/cwd, and what its command could reach (a host file, the breakout
+ * probe) — output of the command itself, never of the setup.
  */
-import { afterAll, describe, test } from 'vitest';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, test } from 'vitest';
+import { ROOTFS } from '../../toolkit/paths.ts';
 import { check, shown } from '../support/check.ts';
 import { described, runChapter } from '../support/container.ts';
 import { hostMarker } from '../support/host.ts';
+import { Observed, diagnose, sameFile } from '../support/observe.ts';
 
 const marker = hostMarker();
-afterAll(() => marker.remove());
+
+const WHY: ReadonlyArray<readonly [RegExp, string]> = [
+  [/chroot/, 'chroot(c.rootfs) failed: is c.rootfs the path you gave it? (TODO 1.1)'],
+  [/chdir/, 'after chroot, the rootfs is "/": chdir("/"), not to the host path (TODO 1.2)'],
+];
+
+let box: Observed;
+beforeAll(async () => {
+  box = await Observed.start(1, [], `test -e ${marker.path} && echo visible || echo hidden; breakout ${marker.path}; echo "breakout exit $?"`);
+});
+afterAll(async () => {
+  await box.stop();
+  marker.remove();
+});
+
+async function started(expected: string): Promise<number> {
+  if (box.pid !== null) return box.pid;
+  check(false, { expected, seen: await box.failure(), hint: diagnose(await box.stderr(), WHY) });
+  throw new Error('unreachable');
+}
 
 describe('chapter 1: chroot', () => {
-  test('the command runs inside the root filesystem', async () => {
-    const ran = await runChapter(1, ['cat', '/etc/workbook-release']);
-    check(ran.code === 0 && ran.stdout.startsWith('workbook-rootfs '), {
-      expected: '`cat /etc/workbook-release` prints the rootfs stamp "workbook-rootfs …" and exits 0',
-      seen: `${described(ran)}, stdout: ${shown(ran.stdout)}`,
-      hint: 'setupContainer() must chroot(c.rootfs) — that file exists only in the workbook rootfs',
+  test("the command's root directory is the rootfs", async () => {
+    const pid = await started(`the command runs with ${ROOTFS} as its root`);
+    check(sameFile(`/proc/${pid}/root`, ROOTFS), {
+      expected: `/proc/${pid}/root is ${ROOTFS}`,
+      seen: `/proc/${pid}/root is ${describeLink(`/proc/${pid}/root`)}`,
+      hint: 'setupContainer() must chroot(c.rootfs): the process, and the command it becomes, then see the rootfs as "/" (TODO 1.1)',
     });
   });
 
   test('files of the host outside the rootfs are out of sight', async () => {
-    const ran = await runChapter(1, ['/bin/sh', '-c', `test -e ${marker.path} && echo visible || echo hidden`]);
-    check(ran.code === 0 && ran.stdout.trim() === 'hidden', {
-      expected: `${marker.path} (a host file) is not visible inside: "hidden"`,
-      seen: `${described(ran)}, stdout: ${shown(ran.stdout)}`,
-      hint: 'after chroot(c.rootfs), "/" is the rootfs: paths no longer reach the host tree',
+    const pid = await started('the command runs in the rootfs');
+    const out = box.run.stdout;
+    check(sameFile(`/proc/${pid}/root`, ROOTFS) && out.startsWith('hidden\n'), {
+      expected: `${marker.path} (a host file) is not visible to the command: "hidden"`,
+      seen: `stdout: ${shown(out.split('\n')[0] ?? '')}`,
+      hint: 'after chroot(c.rootfs), "/" is the rootfs: paths no longer reach the host tree (TODO 1.1)',
     });
   });
 
   test('the working directory is the new /', async () => {
-    const ran = await runChapter(1, ['/bin/sh', '-c', 'pwd; ls']);
-    check(ran.code === 0 && ran.stdout.split('\n')[0] === '/' && ran.stdout.includes('busybox') === false && ran.stdout.includes('bin'), {
-      expected: '`pwd` prints "/" and `ls` lists the rootfs (bin, etc, proc…)',
-      seen: `${described(ran)}, stdout: ${shown(ran.stdout)}`,
-      hint: 'chroot(2) does not change the working directory: chdir("/") after it',
+    const pid = await started('the command runs in the rootfs');
+    const rooted = sameFile(`/proc/${pid}/root`, ROOTFS);
+    check(rooted && sameFile(`/proc/${pid}/cwd`, `/proc/${pid}/root`), {
+      expected: `/proc/${pid}/cwd is its root, ${ROOTFS}`,
+      seen: `cwd ${describeLink(`/proc/${pid}/cwd`)}, root ${describeLink(`/proc/${pid}/root`)}`,
+      hint: rooted
+        ? 'chroot(2) does not change the working directory: chdir("/") after it, or the command starts outside its root (TODO 1.2)'
+        : 'chdir alone moves nothing but the working directory: chroot(c.rootfs) first (TODO 1.1)',
     });
   });
 
+  test('root can escape a bare chroot: the breakout probe reaches a host file', async () => {
+    const pid = await started('the breakout probe runs in the rootfs');
+    const out = box.run.stdout;
+    check(sameFile(`/proc/${pid}/root`, ROOTFS) && out.includes(marker.content), {
+      expected: `inside the chroot, /bin/breakout ${marker.path} climbs out and prints the host file's secret`,
+      seen: `stdout: ${shown(out)}`,
+      hint: 'this passes once chroot works (TODO 1.1): it shows why chapter 2 replaces chroot with pivot_root',
+    });
+  });
+});
+
+describe('given: the runner (toolkit code, not graded)', () => {
   test("the command's exit status comes back", async () => {
     const ran = await runChapter(1, ['/bin/sh', '-c', 'exit 7']);
     check(ran.code === 7, {
       expected: 'exit 7 (from `sh -c "exit 7"`)',
       seen: described(ran),
       hint: 'the runner returns what the command returns — unless setupContainer() failed (125)',
-    });
-  });
-
-  test('root can escape a bare chroot: the breakout probe reaches a host file', async () => {
-    const ran = await runChapter(1, ['breakout', marker.path]);
-    check(ran.code === 0 && ran.stdout.includes(marker.content), {
-      expected: `/bin/breakout ${marker.path} climbs out of the chroot and prints the host file's secret`,
-      seen: `${described(ran)}, stdout: ${shown(ran.stdout)}`,
-      hint: 'this passes once chroot works: it shows why chapter 2 replaces chroot with pivot_root',
     });
   });
 
@@ -66,3 +97,11 @@ describe('chapter 1: chroot', () => {
     });
   });
 });
+
+function describeLink(link: string): string {
+  try {
+    return fs.readlinkSync(link);
+  } catch {
+    return '(gone)';
+  }
+}

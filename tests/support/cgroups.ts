@@ -46,3 +46,67 @@ export function parseAccounting(stderr: string): { peakMiB: number; cpuSeconds: 
   const m = /cgroup: memory peak ([\d.]+) MiB.*?CPU ([\d.]+) s.*?OOM kills (\d+), forks refused (\d+)/.exec(stderr);
   return m ? { peakMiB: Number(m[1]), cpuSeconds: Number(m[2]), oomKills: Number(m[3]), forksRefused: Number(m[4]) } : null;
 }
+
+export type CgroupController = 'memory' | 'cpu' | 'cpuacct' | 'pids';
+
+/**
+ * The cgroup directories a process is in, per controller, as the kernel says in
+ * /proc/PID/cgroup — on v2 the one unified directory, on v1 one per hierarchy.
+ * null when the process is gone.
+ */
+export function cgroupOf(pid: number): Record<CgroupController, string> | null {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  } catch {
+    return null;
+  }
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').flatMap((line) => {
+    const [left, right = ''] = line.split(' - ');
+    const [type, , options = ''] = right.split(' ');
+    return type === 'cgroup' || type === 'cgroup2' ? [{ point: left!.split(' ')[4]!, type, options: options.split(',') }] : [];
+  });
+  const layout = detectCgroups();
+  const dirOf = (controller: CgroupController): string => {
+    if (layout.version === 2) {
+      const own = lines.find((l) => l.startsWith('0::'))?.slice(3) ?? '/';
+      const unified = mounts.find((m) => m.type === 'cgroup2')!;
+      return path.join(unified.point, own);
+    }
+    const line = lines.find((l) => l.split(':')[1]!.split(',').includes(controller));
+    const mount = mounts.find((m) => m.type === 'cgroup' && m.options.includes(controller));
+    return line && mount ? path.join(mount.point, line.split(':').slice(2).join(':')) : '(none)';
+  };
+  return { memory: dirOf('memory'), cpu: dirOf('cpu'), cpuacct: dirOf('cpuacct'), pids: dirOf('pids') };
+}
+
+/** Whether `dir` is a container's cgroup: workbook-* right below one of the parents. */
+export function isWorkbookCgroup(dir: string): boolean {
+  return path.basename(dir).startsWith('workbook-') && cgroupParents().includes(path.dirname(dir));
+}
+
+/** A cgroup file's text, or null when it does not exist. */
+export function readIn(dir: string, file: string): string | null {
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** One number of a "key value" file (memory.events, pids.events, memory.oom_control), or null. */
+export function keyed(dir: string, file: string, key: string): number | null {
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(readIn(dir, file) ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** What the kernel accounted in the container's cgroup, in each version's own files. */
+export function kernelAccounting(cg: Record<CgroupController, string>): { peakBytes: number | null; oomKills: number | null; forksRefused: number | null } {
+  const v2 = detectCgroups().version === 2;
+  const peak = v2 ? readIn(cg.memory, 'memory.peak') : readIn(cg.memory, 'memory.max_usage_in_bytes');
+  return {
+    peakBytes: peak === null ? null : Number(peak),
+    oomKills: v2 ? keyed(cg.memory, 'memory.events', 'oom_kill') : keyed(cg.memory, 'memory.oom_control', 'oom_kill'),
+    forksRefused: keyed(cg.pids, 'pids.events', 'max'),
+  };
+}

@@ -3,11 +3,22 @@
  * failed one what was expected, what was seen, and a hint. With
  * WORKBOOK_GRADES=path it also records each chapter's score there, which
  * `npm run chapter` shows in its picker.
+ *
+ * Checks inside a `describe('given: …')` block judge the toolkit, not the
+ * learner: they are shown apart and never counted in "N/M checks pass".
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import chalk from 'chalk';
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+
+/** Whether a check sits in a describe('given: …') block (as results-reporter.ts decides too). */
+function isGiven(test: TestCase): boolean {
+  for (let p: TestCase['parent'] | undefined = test.parent; p && p.type === 'suite'; p = p.parent) {
+    if (/^given\b/i.test(p.name)) return true;
+  }
+  return false;
+}
 
 export default class GradeReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
@@ -17,22 +28,24 @@ export default class GradeReporter implements Reporter {
       let passed = 0;
       let failed = 0;
       const lines: string[] = [];
+      const given: string[] = [];
       for (const test of module.children.allTests()) {
         const result = test.result();
+        const out = isGiven(test) ? given : lines;
+        const message = (result.errors ?? []).map((error) =>
+          error.name === 'CheckFailure' || error.message.startsWith('expected: ') ? error.message : `${error.name}: ${error.message}`).join('\n');
         if (result.state === 'passed') {
-          passed++;
-          lines.push(`  ${chalk.green('✓')} ${test.name}`);
+          if (out === lines) passed++;
+          out.push(`  ${chalk.green('✓')} ${test.name}`);
         } else if (result.state === 'failed') {
-          failed++;
-          lines.push(`  ${chalk.red('✗')} ${test.name}`);
-          for (const error of result.errors ?? []) {
-            const text = error.name === 'CheckFailure' || error.message.startsWith('expected: ') ? error.message : `${error.name}: ${error.message}`;
-            for (const line of text.split('\n')) lines.push(chalk.dim('      ') + colour(line));
-          }
+          if (out === lines) failed++;
+          out.push(`  ${chalk.red('✗')} ${test.name}`);
+          for (const line of message.split('\n')) out.push(chalk.dim('      ') + colour(line));
         } else {
-          lines.push(`  ${chalk.dim('-')} ${chalk.dim(test.name)} ${chalk.dim(`(${result.state})`)}`);
+          out.push(`  ${chalk.dim('-')} ${chalk.dim(test.name)} ${chalk.dim(`(${result.state})`)}`);
         }
       }
+      if (given.length > 0) lines.push(chalk.dim('  given — the toolkit\'s own behaviour, not counted:'), ...given);
       for (const error of module.errors()) {
         failed++;
         lines.push(`  ${chalk.red('✗')} the suite itself failed: ${error.message}`);

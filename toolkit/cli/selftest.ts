@@ -1,16 +1,21 @@
 /**
- * npm run selftest — the project's own test command (CI runs exactly this):
+ * npm run selftest [-- --chapter N …] [--proofs] — the project's own test
+ * command (CI runs exactly this):
  *
  *   1. type check and unit tests (no root needed for these)
  *   2. every grading suite, and the kernel tests, against solutions/: must pass
- *   3. every grading suite against the untouched chapters/: every chapter must
- *      fail — the proof that the checks can fail
- *   4. nothing of ours is left on the machine: mounts, processes, cgroups,
+ *   3. every graded check fails on the untouched chapters/ file
+ *   4. every mutant (a solution with one TODO step broken) is caught, by a
+ *      check whose hint names that step (tests/mutants/)
+ *   5. every cheater (fakes the output, skips the mechanism) fails every graded check (tests/cheaters/)
+ *   6. nothing of ours is left on the machine: mounts, processes, cgroups,
  *      network devices, state and temporary files
+ *
+ * --chapter N limits steps 3–5 to those chapters, --proofs skips 1–2: for
+ * whoever writes a chapter's checks, not for CI.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import chalk from 'chalk';
 import { CHAPTERS } from '../chapters.ts';
@@ -20,6 +25,7 @@ import { listStates } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { requireRoot } from './root.ts';
 import { runVitest } from './vitest.ts';
+import { MUTANTS, MUTANTS_DIR, PROVEN, blames, grade, hintOf, mutantId, stepsOf, writeMutant } from '../../tests/mutants/prove.ts';
 
 const results: { step: string; ok: boolean; detail: string }[] = [];
 const record = (step: string, ok: boolean, detail = '') => {
@@ -48,31 +54,84 @@ async function main(): Promise<number> {
   const devicesBefore = networkDevices();
   const mountsBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
 
-  heading('1. Type check and unit tests');
-  try {
-    execFileSync(process.execPath, [path.join(PROJECT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT], { stdio: 'inherit' });
-    record('type check (tsc --noEmit, strict)', true);
-  } catch {
-    record('type check (tsc --noEmit, strict)', false);
-  }
-  record('unit tests', (await runVitest({ files: ['tests/unit'] })) === 0);
+  const argv = process.argv.slice(2);
+  const only = argv.flatMap((a, i) => (argv[i - 1] === '--chapter' ? [Number(a)] : []));
+  const chapters = CHAPTERS.filter((c) => only.length === 0 || only.includes(c.number));
+  if (!argv.includes('--proofs')) {
+    heading('1. Type check and unit tests');
+    try {
+      execFileSync(process.execPath, [path.join(PROJECT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT], { stdio: 'inherit' });
+      record('type check (tsc --noEmit, strict)', true);
+    } catch {
+      record('type check (tsc --noEmit, strict)', false);
+    }
+    record('unit tests', (await runVitest({ files: ['tests/unit'] })) === 0);
 
-  heading('2. Grading suites against the reference solutions (must pass)');
-  record('solutions pass every check, and the stage design carries a user namespace',
-    (await runVitest({ files: ['tests/chapters', 'tests/kernel'], target: 'solutions', grade: true })) === 0);
-
-  heading('3. Grading suites against the untouched learner files (every chapter must fail)');
-  const gradesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `workbook-selftest-${process.pid}-`)), 'grades.json');
-  await runVitest({ files: ['tests/chapters'], target: 'chapters', grade: true, gradesFile });
-  const grades = JSON.parse(fs.readFileSync(gradesFile, 'utf8')) as Record<string, { passed: number; failed: number }>;
-  fs.rmSync(path.dirname(gradesFile), { recursive: true, force: true });
-  for (const chapter of CHAPTERS) {
-    const g = grades[chapter.slug];
-    record(`untouched chapter ${chapter.number} (${chapter.title}) fails`, g !== undefined && g.failed > 0,
-      g ? `${g.failed} of ${g.passed + g.failed} checks fail` : 'no result');
+    heading('2. Grading suites against the reference solutions (must pass)');
+    record('solutions pass every check, and the stage design carries a user namespace',
+      (await runVitest({ files: ['tests/chapters', 'tests/kernel'], target: 'solutions', grade: true })) === 0);
   }
 
-  heading('4. Nothing left behind');
+  heading('3. Every graded check fails on the untouched learner files');
+  for (const chapter of chapters) {
+    const g = await grade(chapter, undefined);
+    const passing = g.graded.filter((c) => c.state === 'passed');
+    if (!PROVEN.includes(chapter.number)) {
+      // Not yet proven honest (tests/mutants/mutants.ts): at least the chapter must fail.
+      record(`untouched chapter ${chapter.number} (${chapter.title}) fails (${passing.length}/${g.graded.length} pass; not yet proven check by check)`, g.graded.length > passing.length);
+      continue;
+    }
+    record(`untouched chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
+      g.graded.length === 0 ? 'no graded checks ran' : passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : '');
+  }
+
+  heading('4. Mutants: each TODO step left out or done wrong, and the check that catches it');
+  fs.rmSync(MUTANTS_DIR, { recursive: true, force: true });
+  const table: string[][] = [['chapter', 'step', 'mutant', 'caught by (first failing graded check)']];
+  for (const chapter of chapters) {
+    const mutants = MUTANTS.filter((m) => m.chapter === chapter.number);
+    const missing = PROVEN.includes(chapter.number) ? stepsOf(chapter).filter((step) => !mutants.some((m) => m.step === step)) : [];
+    if (missing.length > 0) record(`chapter ${chapter.number}: a mutant for every TODO step`, false, `no mutant for ${missing.map((s) => `TODO ${s}`).join(', ')} (tests/mutants/mutants.ts)`);
+    for (const m of mutants) {
+      let verdict: string;
+      let ok = false;
+      try {
+        const g = await grade(chapter, writeMutant(m), { bail: true, checks: m.checks });
+        const first = g.firstFailed;
+        ok = first !== undefined && blames(first.message ?? '', m.step);
+        verdict = first === undefined
+          ? 'SURVIVED: every graded check passed'
+          : `${first.name}${ok ? '' : ` — but its hint does not name TODO ${m.step}: "${hintOf(first.message ?? '')}"`}`;
+      } catch (error) {
+        verdict = (error as Error).message;
+      }
+      table.push([String(chapter.number), m.step, m.name, verdict]);
+      console.log(`${ok ? chalk.green('✓') : chalk.red('✗')} ${chapter.number}  ${m.step.padEnd(5)} ${m.name.padEnd(34)} ${ok ? chalk.dim(verdict) : chalk.red(verdict)}`);
+      if (!ok) record(`mutant ${mutantId(m)} is caught`, false, verdict);
+    }
+  }
+  // A mutant's broken cleanupHost() may leave a state file or a cgroup: clean, as a learner would.
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], { stdio: 'ignore' });
+  printTable(table);
+  const survivors = table.slice(1).filter((r) => /^SURVIVED|but its hint|is not in/.test(r[3]!)).length;
+  record(`every mutant is caught, by a check naming its step (${table.length - 1 - survivors}/${table.length - 1})`, survivors === 0 && table.length > 1);
+  fs.rmSync(MUTANTS_DIR, { recursive: true, force: true });
+
+  heading('5. Cheaters: each fakes what the checks look for, and must fail every graded check');
+  for (const chapter of chapters) {
+    const file = path.join(PROJECT, 'tests/cheaters', `${chapter.slug}.ts`);
+    if (!fs.existsSync(file) && !PROVEN.includes(chapter.number)) continue;
+    if (!fs.existsSync(file)) {
+      record(`chapter ${chapter.number} has a cheater`, false, `no ${path.relative(PROJECT, file)}`);
+      continue;
+    }
+    const g = await grade(chapter, file);
+    const passing = g.graded.filter((c) => c.state === 'passed');
+    record(`cheater of chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
+      passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : '');
+  }
+
+  heading('6. Nothing left behind');
   const left = findLeftovers();
   record('no process, mount, cgroup, state or temporary file of ours', isClean(left), isClean(left) ? '' : JSON.stringify(left));
   const running = listStates().map((s) => `${s.container.id} (runner ${s.runner})`);
@@ -86,6 +145,15 @@ async function main(): Promise<number> {
   console.log(chalk.bold(`\nselftest: ${results.length - failed.length}/${results.length} steps passed in ${minutes} min`));
   for (const r of failed) console.log(`  ${chalk.red('✗')} ${r.step}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('');
+  rows.forEach((r, n) => {
+    const line = r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+    console.log(n === 0 ? chalk.bold(line) : line);
+  });
 }
 
 /** true, or why not: the proof of step 3 needs chapters/ exactly as committed. */

@@ -13,6 +13,12 @@ export interface VitestRun {
   resultsFile?: string;
   /** Only checks whose name matches (vitest -t). */
   testNamePattern?: string;
+  /** Stop at the first failing check (vitest --bail 1). */
+  bail?: boolean;
+  /** More environment, e.g. WORKBOOK_CHAPTER_FILE (tests/mutants/README.md). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep vitest's output to itself (the caller prints a summary). */
+  quiet?: boolean;
 }
 
 export function runVitest(run: VitestRun): Promise<number> {
@@ -23,11 +29,12 @@ export function runVitest(run: VitestRun): Promise<number> {
     ...(run.grade ? ['--reporter', path.join(PROJECT, 'tests/support/reporter.ts')] : []),
     ...(run.resultsFile ? ['--reporter', path.join(PROJECT, 'tests/support/results-reporter.ts')] : []),
     ...(run.testNamePattern ? ['-t', run.testNamePattern] : []),
+    ...(run.bail ? ['--bail', '1'] : []),
     ...run.files,
   ];
-  const env = { ...process.env, WORKBOOK_TARGET: run.target ?? 'chapters', ...(run.gradesFile ? { WORKBOOK_GRADES: run.gradesFile } : {}), ...(run.resultsFile ? { WORKBOOK_RESULTS: run.resultsFile } : {}) };
+  const env = { ...process.env, WORKBOOK_TARGET: run.target ?? 'chapters', ...(run.gradesFile ? { WORKBOOK_GRADES: run.gradesFile } : {}), ...(run.resultsFile ? { WORKBOOK_RESULTS: run.resultsFile } : {}), ...run.env };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: run.quiet ? 'ignore' : 'inherit' });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

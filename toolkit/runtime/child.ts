@@ -7,8 +7,10 @@
  *   1. die with the runner (PR_SET_PDEATHSIG), never outlive it
  *   2. wait on fd 3 until the runner has prepared the host side
  *   3. run the chapter's setupContainer() — mounts, pivot_root, hostname —
- *      then the image's WorkingDir and User (finishProcess)
- *   4. execve the command: same PID, so the command is PID 1
+ *      then the image's WorkingDir and User (finishProcess) — with stdout
+ *      pointed at stderr: what reaches stdout is the command's, never the setup's
+ *   4. say "exec" on fd 3, give the command its stdout back, and execve it:
+ *      same PID, so the command is PID 1 (or, with an init, say "init" and run it)
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -24,6 +26,9 @@ import { LineReader } from './sync-socket.ts';
 
 const SYNC_FD = 3;
 const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
+const dup2 = libc.func('int dup2(int oldfd, int newfd)');
+/** fcntl(2): duplicate onto the lowest free fd ≥ arg, close-on-exec — <asm-generic/fcntl.h>. */
+const F_DUPFD_CLOEXEC = 1030;
 
 export async function childStage(chapter: ChapterSteps): Promise<never> {
   pauseForTest('child-start');
@@ -38,6 +43,10 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
   protectHostNamespaces(host);
   // The socket must not leak into the command; its closing tells the runner that exec happened.
   fcntl(SYNC_FD, F_SETFD, 'int', FD_CLOEXEC);
+  // Until the exec, whatever the setup prints goes to stderr: what reaches
+  // stdout is the command's own output (dup2(2)), never the setup's.
+  const stdout = fcntl(1, F_DUPFD_CLOEXEC, 'int', 10);
+  dup2(2, 1);
 
   let env = [...c.env];
   try {
@@ -54,6 +63,8 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
   const file = lookPath(name!, env);
   if (c.init === true && chapter.runInit !== undefined) {
     // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
+    fs.writeSync(SYNC_FD, 'init\n');
+    dup2(stdout, 1);
     socket.destroy();
     try {
       await chapter.runInit({ ...c, env }, [file, ...args]);
@@ -61,6 +72,10 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
       fail(`init failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
     }
   }
+  // The runner hears "exec", then end-of-file when execve closes fd 3: an exit
+  // without them is a setup that never let the command run.
+  fs.writeSync(SYNC_FD, 'exec\n');
+  dup2(stdout, 1);
   try {
     execve(file, [name!, ...args], env);
   } catch (error) {

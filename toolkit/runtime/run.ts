@@ -15,6 +15,7 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { importChapter } from '../build/chapter.ts';
 import { bundleChildStage } from './bundle.ts';
+import { containerCgroups, remaining } from './cgroup-watch.ts';
 import type { ChapterSteps, Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
@@ -57,6 +58,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   let child: ChildProcess | undefined;
   let stopRelay = () => {};
   let stopWatch = () => {};
+  let cgroups: string[] = [];
   try {
     pauseForTest('before-unshare');
     child = spawnFirstProcess(chapter, c, stage, options.output !== undefined);
@@ -85,19 +87,23 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     const sync = new LineReader(child.stdio[3] as Duplex);
 
     const pid = await Promise.race([handshake(chapter, c, child, sync, usesNsexec(chapter, c)), exited.then(() => null)]);
-    if (pid !== null) {
-      containerPid = pid;
-      const identity = identify(pid);
-      writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
-      options.onStart?.(pid);
-      chapter.prepareHost?.(c, pid);
-      const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
-      (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`, () => pauseForTest('after-go'));
-    }
+    if (pid === null) return await exited;
+    containerPid = pid;
+    const identity = identify(pid);
+    writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
+    options.onStart?.(pid);
+    chapter.prepareHost?.(c, pid);
+    cgroups = containerCgroups(pid);
+    const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
+    (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`, () => pauseForTest('after-go'));
+    const execed = commandStarted(sync, pid);
     const status = await exited;
     // A log must not lose the last lines: the pipes close once every process of the container is gone.
     if (options.output) await Promise.race([Promise.all([child.stdout, child.stderr].map((s) => new Promise((r) => s!.once('close', r)))), new Promise((r) => setTimeout(r, 2000))]);
-    return status;
+    if (await execed) return status;
+    // 125 is the child stage's own report of a failed setup, already said.
+    if (status !== EXIT_SETUP_FAILED) say(`setupContainer() ended the process before the command ran (${status > 128 ? `signal ${status - 128}` : `exit ${status}`})`);
+    return EXIT_SETUP_FAILED;
   } catch (error) {
     say(describeError(error));
     // A bug in a host-side step of the chapter (createNamespaces, prepareHost…): where, in .ts lines.
@@ -119,6 +125,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
       return EXIT_SETUP_FAILED;
     }
     detachLeakedMounts(c.rootfs, mountsBefore, say);
+    for (const dir of remaining(cgroups)) say(`cleanupHost() left the container's cgroup behind: ${dir} (npm run clean removes it)`);
     removeState(c.id);
   }
 }
@@ -164,6 +171,27 @@ async function handshake(chapter: ChapterSteps, c: Container, child: ChildProces
   const match = /^pid (\d+)$/.exec(line ?? '');
   if (!match) throw new Error('nsexec ended before starting the container');
   return Number(match[1]);
+}
+
+/**
+ * Whether the command really started: the child stage says "exec" just before
+ * execve(2), and execve closes the socket (close-on-exec). At that end of file
+ * the process must no longer be running node — else it only said so.
+ */
+async function commandStarted(sync: LineReader, pid: number): Promise<boolean> {
+  const said = await sync.next();
+  if (said === 'init') return true; // PID 1 stays node on purpose: the chapter's init (chapter 8)
+  if (said !== 'exec') return false;
+  while ((await sync.next()) !== null) {
+    // nothing else is expected after "exec"
+  }
+  try {
+    const exe = fs.statSync(`/proc/${pid}/exe`);
+    const node = fs.statSync(process.execPath);
+    return !(exe.dev === node.dev && exe.ino === node.ino);
+  } catch {
+    return true; // already ended (or a zombie): it did exec, and the command ended
+  }
 }
 
 /** Resolves to the exit status, shell style: the code, or 128 + the signal number. */
