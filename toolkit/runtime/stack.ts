@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { PROJECT } from '../paths.ts';
 
 /** Errors whose one-line message says everything: a system call, a TODO, a refusal, a failed command. */
-const EXPLAINED = new Set(['SyscallError', 'TodoError', 'HostProtectionError', 'CommandError', 'UsageError', 'ChapterCompileError']);
+const EXPLAINED = new Set(['SyscallError', 'TodoError', 'HostProtectionError', 'CommandError', 'UsageError', 'ChapterCompileError', 'ImageError']);
 
 /** A bug in code (a TypeError, a throw of the chapter's own…) deserves its stack; the others do not. */
 export function deservesStack(error: unknown): error is Error {
