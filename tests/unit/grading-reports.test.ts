@@ -41,6 +41,14 @@ describe('grading reports', () => {
     expect(text).toContain('next: chapter 2, TODO 2.1 — npm run hint 2.1');
   });
 
+  test('a chapter that does not compile is named once, with where', () => {
+    const broken: RunResults = { ...results, chapters: [{ slug: '02-namespaces', suiteErrors: [], durationMs: 1, checks: [
+      { name: 'the command is PID 1', given: false, state: 'failed', message: 'expected: 1\nseen:     exit 125, stderr: workbook: the chapter does not compile (npm run typecheck lists every type error) | chapters/02-namespaces/container.ts:23:13: Unexpected ";" |   23 │   const x = ;\nhint:     x', durationMs: 1 },
+    ] }] };
+    const text = stripVTControlCharacters(summaryLines(broken).join('\n'));
+    expect(text).toContain('next: chapter 2 does not compile — chapters/02-namespaces/container.ts:23:13: Unexpected ";" — fix that first');
+  });
+
   test('JUnit XML: one testcase per check, escaped, accepted by xmllint', () => {
     const xml = toJUnit(results);
     expect(xml.match(/<testcase /g)).toHaveLength(4);

@@ -25,7 +25,10 @@ export function summaryLines(results: RunResults): string[] {
   const number = CHAPTERS.find((c) => c.slug === next.slug)?.number ?? Number.parseInt(next.slug, 10);
   const failed = next.checks.find((c) => c.state === 'failed' && !c.given) ?? next.checks.find((c) => c.state === 'failed');
   const step = failed ? blamedStep(failed) : undefined;
-  if (next.suiteErrors.length > 0) {
+  const compile = compileError(next);
+  if (compile) {
+    lines.push('', `${chalk.bold('next:')} chapter ${number} does not compile — ${compile} — fix that first (${chalk.cyan('npm run typecheck')} lists every type error)`);
+  } else if (next.suiteErrors.length > 0) {
     lines.push('', `${chalk.bold('next:')} chapter ${number}: its suite did not run — ${next.suiteErrors[0]!.split('\n')[0]}`);
   } else if (step) {
     lines.push('', `${chalk.bold('next:')} chapter ${number}, TODO ${step} — ${chalk.cyan(`npm run hint ${step}`)}, then ${chalk.cyan(`npm test -- ${number}`)}`);
@@ -33,4 +36,15 @@ export function summaryLines(results: RunResults): string[] {
     lines.push('', `${chalk.bold('next:')} chapter ${number}${failed ? `: “${failed.name}”` : ''} — ${chalk.cyan(`npm run chapter ${number}`)} to try it, ${chalk.cyan(`npm test -- ${number}`)} to grade it`);
   }
   return lines;
+}
+
+/** When a chapter's file does not compile, every check fails with the same block: say it once, where. */
+function compileError(chapter: RunResults['chapters'][number]): string | undefined {
+  for (const check of chapter.checks) {
+    const text = check.message ?? '';
+    if (!text.includes('does not compile')) continue;
+    const at = /([\w./-]+\.ts:\d+:\d+:[^\n|]*)/.exec(text)?.[1];
+    return at?.trim() ?? 'see the first failed check';
+  }
+  return undefined;
 }
