@@ -4,7 +4,7 @@
  * learner's), stopped at an exact stage with the test-only pause hook, and a
  * look at everything the workbook could leave behind.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT } from '../../toolkit/paths.ts';
@@ -68,9 +68,13 @@ export function runToEnd(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   return new Runner(argv, { env }).done;
 }
 
-/** npm run clean, as a learner runs it (without npm's own start-up). */
+/**
+ * npm run clean, as a learner runs it; its output (stdout and stderr), whatever its exit status: on a
+ * machine shared with other runs it may count their live cgroups as "still left".
+ */
 export function clean(): string {
-  return execFileSync(process.execPath, [RUN, path.join(PROJECT, 'toolkit/cli/clean.ts')], { cwd: PROJECT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [RUN, path.join(PROJECT, 'toolkit/cli/clean.ts')], { cwd: PROJECT, encoding: 'utf8', timeout: 60000 });
+  return `${r.stdout}${r.stderr}`;
 }
 
 /** What the workbook left on the machine (its own state folders only: WORKBOOK_* in the environment). */

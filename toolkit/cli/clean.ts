@@ -14,6 +14,7 @@ import { listStates, runnerLives, reapStaleContainers } from '../runtime/state.t
 import { findLeftovers, isClean } from './leftovers.ts';
 import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
+import { rootlessStates } from './rootless-states.ts';
 import { listRecords } from '../lifecycle/records.ts';
 import { stopContainer } from '../lifecycle/stop.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
@@ -88,10 +89,18 @@ async function main(): Promise<number> {
   const byAge = builds.map((e) => path.join(CACHE_DIR, e.name)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   for (const old of byAge.slice(20)) fs.rmSync(old, { recursive: true, force: true });
 
+  const others = rootlessStates();
+  for (const o of others) {
+    console.log(chalk.yellow(`not touched: ${o.count} state file(s) of rootless runs by ${o.user} in ${o.dir} (theirs to clean: npm run clean as ${o.user})`));
+  }
   const after = findLeftovers();
   if (!isClean(after)) {
     console.error(`${chalk.red('workbook:')} still left: ${JSON.stringify(after)}`);
     return 1;
+  }
+  if (others.length > 0) {
+    console.log(chalk.green('nothing of root\'s runs is left on this machine; the rootless runs above are their users\''));
+    return 0;
   }
   console.log(chalk.green('nothing of the workbook is left on this machine'));
   return 0;
