@@ -29,7 +29,7 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   {
     number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
     // The container of chapters 3–5 comes along, so its options do too.
-    options: ['--init', '-d', '--detach', '--memory', '--cpus', '--pids', '--stats', '--image', '--keep', '--network', '--publish'],
+    options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset', '--memory', '--cpus', '--pids', '--stats', '--image', '--keep', '--network', '--publish'],
   },
   { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'] },
 ];

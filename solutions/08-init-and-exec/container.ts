@@ -8,8 +8,50 @@ import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit
 import type { Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
 // The container of chapters 2–5 (namespaces, cgroup, image, network), from their reference solutions.
-export { createNamespaces, prepareHost, setupContainer, cleanupHost } from '../../toolkit/init/stack.ts';
+export { prepareHost, setupContainer, cleanupHost } from '../../toolkit/init/stack.ts';
+import * as stack from '../../toolkit/init/stack.ts';
 import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, setns, unshare } from '../../toolkit/kernel/index.ts';
+
+/** Host side, on the runner's main thread: the stack's namespaces, then a pod's joined ones, then a time namespace. */
+export function createNamespaces(c: Container): void {
+  stack.createNamespaces(c);
+  joinNamespaces(c);
+  createTimeNamespace(c);
+}
+
+/** setns(2)'s nstype for each kind a pod may share. */
+const JOINABLE: Readonly<Record<string, number>> = { net: CLONE_NEWNET, ipc: CLONE_NEWIPC, pid: CLONE_NEWPID };
+
+/**
+ * A pod: --network/--ipc/--pid container:NAME. setns(2) on this thread replaces the namespace
+ * just made with the other container's, so the first process is born in it. The open file holds
+ * the namespace; its link is compared with the one recorded, since the PID may be someone else's now.
+ */
+export function joinNamespaces(c: Container): void {
+  for (const [kind, ns] of Object.entries(c.join ?? {})) {
+    const file = `/proc/${ns.pid}/ns/${kind}`;
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== ns.link) throw new Error(`container ${ns.container} has ended: ${file} is not ${ns.link} any more`);
+      setns(fd, JOINABLE[kind]!, file);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/**
+ * --monotonic-offset/--boottime-offset: CLOCK_MONOTONIC and CLOCK_BOOTTIME shifted for the
+ * container (time_namespaces(7)). unshare(CLONE_NEWTIME) moves only our children; the offsets
+ * must be written before the first of them enters, after which the kernel freezes them.
+ */
+export function createTimeNamespace(c: Container): void {
+  if (c.timeOffsets === undefined) return;
+  unshare(CLONE_NEWTIME);
+  const lines = Object.entries(c.timeOffsets).map(([clock, seconds]) => `${clock} ${seconds} 0\n`).join('');
+  fs.writeFileSync('/proc/self/timens_offsets', lines);
+}
 
 /** What a user sends to stop, reload or resize an app: PID 1 passes each on (tini's list). */
 export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;

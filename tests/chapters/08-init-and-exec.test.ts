@@ -338,3 +338,60 @@ describe('chapter 8: detached containers and exec', () => {
     });
   });
 });
+
+describe('chapter 8: pods and the time namespace', () => {
+  const app = `grader8-app-${process.pid}`;
+  let appPid1: number | null = null;
+
+  beforeAll(async () => {
+    // The app: the web image's httpd on 8080, loopback only (--network none), detached.
+    const started = await runChapter(8, ['-d', '--name', app, '--network', 'none', '--image', 'web', '--', 'httpd', '-f', '-p', '8080', '-h', '/var/www'], 60000);
+    const id = started.stdout.trim();
+    try {
+      appPid1 = (JSON.parse(fs.readFileSync(path.join(RUN_DIR, 'containers', `${id}.json`), 'utf8')) as { pid?: number }).pid ?? null;
+    } catch {
+      appPid1 = null;
+    }
+  });
+
+  afterAll(async () => {
+    await tool('rm', ['-f', app]).done;
+  });
+
+  test("a sidecar in the app's network, IPC and PID namespaces reaches its server on 127.0.0.1", async () => {
+    const sidecar = new Running(8, ['--network', `container:${app}`, '--ipc', `container:${app}`, '--pid', `container:${app}`, '--',
+      '/bin/sh', '-c', 'wget -qO- http://127.0.0.1:8080/; echo; echo ready; exec sleep 30']);
+    const ready = appPid1 !== null && (await sidecar.waitFor('ready', 30000));
+    const first = ready ? childrenOf(sidecar.process.pid!).find((p) => link(p, 'net') === link(appPid1!, 'net')) ?? childrenOf(sidecar.process.pid!)[0] : undefined;
+    const differ = first !== undefined ? ['net', 'ipc', 'pid'].filter((k) => link(first, k) !== link(appPid1!, k)) : ['net', 'ipc', 'pid'];
+    sidecar.kill('SIGTERM');
+    const ran = await sidecar.done;
+    check(ready && differ.length === 0 && ran.stdout.includes('Hello from the web image'), {
+      expected: "the sidecar's /proc/PID/ns/{net,ipc,pid} equal the app's, and wget of http://127.0.0.1:8080/ gets the app's page",
+      seen: appPid1 === null ? 'the app container did not start' : !ready ? described(ran) : `not shared: ${differ.join(', ') || 'none'}; wget: ${shown(ran.stdout)}`,
+      hint: 'joinNamespaces() must setns(2) into /proc/PID/ns/KIND of the other container for each kind in c.join (TODO 8.7)',
+    });
+  });
+
+  test('--boottime-offset and --monotonic-offset shift the container\'s clocks, not the host\'s', async () => {
+    const run = new Running(8, ['--network', 'none', '--boottime-offset', '86400', '--monotonic-offset', '3600', '--', '/bin/sh', '-c', 'cat /proc/uptime; echo ready; exec sleep 30']);
+    const ready = await run.waitFor('ready', 30000);
+    const pid1 = ready ? containerInit(run) : null;
+    let offsets = '';
+    try {
+      offsets = pid1 !== null ? fs.readFileSync(`/proc/${pid1}/timens_offsets`, 'utf8') : '';
+    } catch {
+      // gone
+    }
+    const own = pid1 !== null && link(pid1, 'time') !== hostNamespace('time');
+    const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const inside = Number(run.stdout.trim().split(/\s+/)[0]);
+    run.kill('SIGTERM');
+    const ran = await run.done;
+    check(own && /boottime\s+86400\s+0/.test(offsets) && /monotonic\s+3600\s+0/.test(offsets) && inside > hostUptime + 86000, {
+      expected: "a time namespace of its own whose /proc/PID/timens_offsets hold boottime 86400 and monotonic 3600; uptime inside a day ahead of the host's",
+      seen: !ready ? described(ran) : `own time namespace: ${own}; offsets: ${shown(offsets.replace(/\s+/g, ' '))}; uptime inside ${inside}, host ${hostUptime}`,
+      hint: 'createTimeNamespace() must unshare(CLONE_NEWTIME) and write the offsets to /proc/self/timens_offsets before the spawn (TODO 8.8)',
+    });
+  });
+});

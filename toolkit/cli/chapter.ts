@@ -21,7 +21,7 @@ import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
 import { deservesStack, formatStack } from '../runtime/stack.ts';
-import { startDetached } from '../lifecycle/detach.ts';
+import { resolveJoins, startDetached } from '../lifecycle/detach.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
 const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N --unsafe-map-host-root   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
@@ -86,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
     uidMap: options.uidMap,
     gidMap: options.gidMap,
     ...(options.init ? { init: true } : {}),
+    ...(Object.keys(options.join).length > 0 ? { join: resolveJoins(options.join) } : {}),
+    ...(Object.keys(options.timeOffsets).length > 0 ? { timeOffsets: options.timeOffsets } : {}),
     privileges: options.privileges,
   };
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).

@@ -11,10 +11,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT } from '../paths.ts';
-import type { Container } from '../runtime/container.ts';
+import type { Container, JoinedNamespace } from '../runtime/container.ts';
+import { UsageError } from '../runtime/errors.ts';
+import { stillRuns } from '../runtime/identity.ts';
 import { listStates } from '../runtime/state.ts';
 import { readLog } from './bounded-log.ts';
-import { createRecord, logFile, recordDir, removeRecord } from './records.ts';
+import { createRecord, findRunning, logFile, recordDir, removeRecord } from './records.ts';
 import { refuseTakenName, withNameLock } from './names.ts';
 
 const BACKGROUND = fileURLToPath(new URL('./background.ts', import.meta.url));
@@ -50,3 +52,17 @@ export async function startDetached(chapterFile: string, c: Container): Promise<
   return 0;
 }
 
+
+/**
+ * --network/--ipc/--pid container:NAME: the running container NAME's namespace of that kind,
+ * as its first process has it now. One line if NAME is not running.
+ */
+export function resolveJoins(join: Readonly<Record<string, string>>): Record<string, JoinedNamespace> {
+  return Object.fromEntries(Object.entries(join).map(([kind, name]) => {
+    const state = findRunning(name);
+    if (state?.pid === undefined || state.process === undefined || !stillRuns(state.process)) {
+      throw new UsageError(`--${kind === 'net' ? 'network' : kind} container:${name}: no running container named ${name} (npm run ps lists them)`);
+    }
+    return [kind, { container: name, pid: state.pid, link: fs.readlinkSync(`/proc/${state.pid}/ns/${kind}`) }];
+  }));
+}

@@ -59,9 +59,24 @@ export interface Container {
 
   /** Chapter 8 — PID 1 is the chapter's init (docker's --init), with the command as its child. */
   readonly init?: boolean;
+  /**
+   * Chapter 8 — a pod: namespaces joined from another running container instead of made
+   * (--network/--ipc/--pid container:NAME), by kind ("net", "ipc", "pid").
+   */
+  readonly join?: Readonly<Record<string, JoinedNamespace>>;
+  /** Chapter 8 — a time namespace whose clocks start at these offsets, in seconds. */
+  readonly timeOffsets?: { readonly monotonic?: number; readonly boottime?: number };
 
   /** Chapter 7 — capabilities, seccomp, masks (absent: the defaults of toolkit/security/privileges.ts). */
   readonly privileges?: Privileges;
+}
+
+/** Another container's namespace to join: its name, its first process, and the namespace's link then. */
+export interface JoinedNamespace {
+  readonly container: string;
+  readonly pid: number;
+  /** "net:[4026532…]" when the container was started: a PID alone does not identify a process. */
+  readonly link: string;
 }
 
 export interface Limits {

@@ -35,6 +35,10 @@ export interface RunnerOptions {
   image?: string;
   keep: boolean;
   network: 'bridge' | 'none';
+  /** Chapter 8: namespaces to join instead of making (--network/--ipc/--pid container:NAME): kind → container name. */
+  join: { net?: string; ipc?: string; pid?: string };
+  /** Chapter 8: a time namespace with these clock offsets in seconds (--monotonic-offset, --boottime-offset). */
+  timeOffsets: { monotonic?: number; boottime?: number };
   publish: PortMapping[];
   uidMap: IdMapping[];
   gidMap: IdMapping[];
@@ -60,6 +64,7 @@ export { DEFAULT_COMMAND } from '../image/config.ts';
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap',
+  '--ipc', '--pid', '--monotonic-offset', '--boottime-offset',
   '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt'];
 /** docker's `--entrypoint ""` clears the image's Entrypoint. */
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
@@ -107,8 +112,30 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     throw new UsageError(`Expected --hostname to be letters, digits and inner hyphens (RFC 1123), got ${shown(hostname)}`);
   }
 
-  const network = one('--network') ?? 'bridge';
-  if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge or none, got ${shown(network)}`);
+  let network = one('--network') ?? 'bridge';
+  // Chapter 8's pods: --network container:NAME joins another container's network namespace (and then has none of its own).
+  const join: Record<string, string> = {};
+  for (const [flag, kind] of [['--network', 'net'], ['--ipc', 'ipc'], ['--pid', 'pid']] as const) {
+    const value = one(flag);
+    if (value === undefined || (flag === '--network' && !value.startsWith('container:'))) continue;
+    const other = /^container:([a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.exec(value)?.[1];
+    if (other === undefined) throw new UsageError(`Expected ${flag} to be ${flag === '--network' ? 'bridge, none or ' : ''}container:NAME, got ${shown(value)}`);
+    join[kind] = other;
+    if (flag === '--network') given.add('--network=container:');
+  }
+  if (join.net !== undefined) network = 'none';
+  if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge, none or container:NAME, got ${shown(network)}`);
+  const offsets: Record<string, number> = {};
+  for (const [flag, clock] of [['--monotonic-offset', 'monotonic'], ['--boottime-offset', 'boottime']] as const) {
+    const value = one(flag);
+    if (value === undefined) continue;
+    const seconds = /^-?\d+$/.test(value) ? Number(value) : NaN;
+    // The kernel refuses offsets that would put the clock below zero or past ~146 years (time_namespaces(7)).
+    if (!Number.isSafeInteger(seconds) || Math.abs(seconds) > 10 * 365 * 86400) {
+      throw new UsageError(`Expected ${flag} to be whole seconds (at most 10 years either way), such as 86400, got ${shown(value)}`);
+    }
+    offsets[clock] = seconds;
+  }
 
   const memory = one('--memory');
   const cpus = one('--cpus');
@@ -130,6 +157,8 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     publish: all('--publish').map(parsePublish),
     uidMap: parseIdMaps('--uidmap', all('--uidmap')),
     gidMap: parseIdMaps('--gidmap', all('--gidmap')),
+    join,
+    timeOffsets: offsets,
     init: given.has('--init'),
     detach: given.has('-d') || given.has('--detach'),
     env: all('--env').map(parseEnvOption),
