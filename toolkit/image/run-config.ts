@@ -27,14 +27,18 @@ export function processForRun(options: RunnerOptions, rootfs: string, image: boo
   const ref = options.image ?? DEFAULT_IMAGE;
   const config = image ? findImage(ref).config.config : undefined;
   const p: ProcessConfig = processConfig(config, options, options.hostname);
+  // HOME: root's, or the user's from the image's files; left to the container when those could not be read here.
+  let home: string | undefined = '/root';
   if (p.user !== undefined) {
     const files = image ? imageAccountFiles(pullImage(ref).layers) : rootfsAccountFiles(rootfs);
-    if (files !== undefined) resolveUser(p.user, files.passwd, files.group); // throws one line for an unknown name
+    home = files === undefined ? undefined : resolveUser(p.user, files.passwd, files.group).home; // throws one line for an unknown name
   }
   checkVolumeTargets(options.volumes);
+  const homeSet = p.env.some((e) => e.startsWith('HOME='));
   return {
     command: p.command,
-    env: p.env,
+    // On the Container, so that `exec` into it (chapter 8) gets the same HOME as its first process.
+    env: homeSet || home === undefined ? p.env : [...p.env, `HOME=${home}`],
     ...(p.workdir !== undefined ? { workdir: p.workdir } : {}),
     ...(p.user !== undefined ? { user: p.user } : {}),
     exposedPorts: p.exposedPorts,
