@@ -6,6 +6,8 @@
  * chapter, and requires that a graded check fails and that the first one to
  * fail names the step (`TODO N.M`) in its hint. How to add one: README.md.
  */
+import { CHAPTER_7_MUTANTS } from './07-privileges.ts';
+
 export interface Mutant {
   chapter: number;
   /** The TODO step it breaks, "2.3". */
@@ -26,7 +28,7 @@ export interface Mutant {
  * graded check. A chapter joins once it has all three (the goal: every chapter);
  * the others are only required to fail some check when untouched.
  */
-export const PROVEN: readonly number[] = [1, 2, 3];
+export const PROVEN: readonly number[] = [1, 2, 3, 7];
 
 export const MUTANTS: readonly Mutant[] = [
   // Chapter 1 — chroot
@@ -55,4 +57,7 @@ export const MUTANTS: readonly Mutant[] = [
   { chapter: 3, step: '3.4', name: 'no accounting read', replace: [['export function readAccounting(dirs: CgroupDirs): Accounting {', 'export function readAccounting(dirs: CgroupDirs): Accounting {\n  if (dirs) return { memoryPeakBytes: 0, oomKills: 0, cpuSeconds: 0, forksRefused: 0 };']] },
   { chapter: 3, step: '3.4', name: 'current usage instead of the peak', replace: [["fs.existsSync(`${dirs.dir}/memory.peak`) ? 'memory.peak' : 'memory.current'", "'memory.current'"], ['`${dirs.memory}/memory.max_usage_in_bytes`', '`${dirs.memory}/memory.usage_in_bytes`']] },
   { chapter: 3, step: '3.5', name: 'cgroup not removed', replace: [['for (const dir of allDirs(dirs)) removeCgroupDir(dir);', '']] },
+
+  // Chapter 7 — privileges (its own file, to keep this one short)
+  ...CHAPTER_7_MUTANTS,
 ];
