@@ -16,7 +16,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Leftovers } from '../../toolkit/cli/leftovers.ts';
+import { findLeftovers, type Leftovers } from '../../toolkit/cli/leftovers.ts';
 import { PROJECT } from '../../toolkit/paths.ts';
 import { listStates } from '../../toolkit/runtime/state.ts';
 import { Runner, exists, runnerArgs, until } from './support.ts';
@@ -48,9 +48,14 @@ function node(args: readonly string[], inScratch: boolean): { status: number | n
 
 /** What is left of these containers and runners: findLeftovers(), narrowed to them where the machine is shared. */
 function leftOf(ids: readonly string[], pids: readonly number[], inScratch: boolean): string[] {
-  const r = node(['--import', 'tsx', path.join(PROJECT, 'tests/faults/report.ts')], inScratch);
-  if (r.status !== 0) throw new Error(`leftovers report failed: ${r.stderr}`);
-  const l = JSON.parse(r.stdout) as Leftovers;
+  let l: Leftovers;
+  if (inScratch) {
+    const r = node(['--import', 'tsx', path.join(PROJECT, 'tests/faults/report.ts')], inScratch);
+    if (r.status !== 0) throw new Error(`leftovers report failed: ${r.stderr}`);
+    l = JSON.parse(r.stdout) as Leftovers;
+  } else {
+    l = findLeftovers();
+  }
   const mine = (s: string) => ids.some((id) => s.includes(id)) || pids.some((p) => s.includes(String(p)));
   return [
     ...l.mounts.map((m) => `mount ${m}`),

@@ -15,6 +15,7 @@ import { findLeftovers, isClean } from './leftovers.ts';
 import { removeNetworkLeftover } from '../network/leftovers.ts';
 import { requireRoot } from './root.ts';
 import { rootlessStates } from './rootless-states.ts';
+import { killIf } from '../runtime/identity.ts';
 import { listRecords } from '../lifecycle/records.ts';
 import { stopContainer } from '../lifecycle/stop.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
@@ -45,12 +46,16 @@ async function main(): Promise<number> {
   }
   await reapStaleContainers(say);
   for (const p of findLeftovers().processes) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-      say(`process ${p.pid} ${p.what}`);
-    } catch {
-      // already gone
-    }
+    // Only if it is still the process found (its PID may be another's by now): pidfd, then a second look.
+    const still = () => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        return p.what === cmd || p.what.startsWith(`${cmd} (root `);
+      } catch {
+        return false;
+      }
+    };
+    if (killIf(p.pid, still)) say(`process ${p.pid} ${p.what}`);
   }
   // Mounts under the workbook's own rootfs while no run uses it: a killed run's leaks (a live run's are its own).
   const inUse = listStates().some((s) => runnerLives(s) && s.container.rootfs === ROOTFS);

@@ -54,9 +54,17 @@ function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
  * sent. Whoever has the PID now, if it is not the recorded process, is left alone.
  */
 export function killIfStillRuns(recorded: ProcessIdentity, signal = SIGKILL): boolean {
+  return killIf(recorded.pid, () => stillRuns(recorded), signal);
+}
+
+/**
+ * Signals `pid` through a pidfd if `isIt()` — asked after the pidfd is open, so
+ * it judges the very process the signal reaches — says it is the one meant.
+ */
+export function killIf(pid: number, isIt: () => boolean, signal = SIGKILL): boolean {
   let pidfd: number;
   try {
-    pidfd = pidfdOpen(recorded.pid);
+    pidfd = pidfdOpen(pid);
   } catch (error) {
     if (isSyscallError(error, 'ESRCH')) return false; // gone
     throw error;
@@ -64,7 +72,7 @@ export function killIfStillRuns(recorded: ProcessIdentity, signal = SIGKILL): bo
   try {
     // The pidfd holds the process that had the PID when it was opened; /proc/PID now shows that
     // same process, or (if it has died since) another or none — then the identity cannot match.
-    if (!stillRuns(recorded)) return false;
+    if (!isIt()) return false;
     pidfdSendSignal(pidfd, signal);
     return true;
   } catch (error) {
