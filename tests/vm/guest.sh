@@ -1,0 +1,115 @@
+#!/bin/bash
+# Inside the VM (see README.md), as root, started by workbook-vm.service once the system is up.
+# Does what a learner's `vagrant up` and first session do, and reports on the serial console:
+#
+#   1. the facts the VM differs from the development machine in (kernel, cgroup v2, propagation of /)
+#   2. vagrant/provision.sh as Vagrant runs it (root, project folder /workbook), then again:
+#      the second run must change nothing
+#   3. as the vagrant user, with sudo as the README says: every chapter's reference solution graded
+#      (npm test -- --solution), then the untouched learner files (every chapter must fail)
+#   4. nothing of the workbook left: npm run clean finds nothing, and the leftover check is empty
+#
+# The host reads lines starting "VM-" and, last, VM-EXIT=N (the power-off that follows makes QEMU
+# exit 0 whatever happened, so this line is the verdict).
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck source=/dev/null
+. /workbook/.vm-settings   # VM_NODE_MIRROR, VM_NODE_MAJOR, VM_TIME_SCALE, VM_CHAPTERS, VM_UNTOUCHED
+
+status=0
+t0=$(cut -d' ' -f1 /proc/uptime)
+since() { awk -v a="$1" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.0f", b - a }'; }
+say() { echo "VM-INFO [$(since "$t0") s] $*"; }
+fact() { echo "VM-FACT $1: $2"; }
+fail() { echo "VM-FAIL $*"; status=1; }
+
+fact 'uname -r' "$(uname -r)"
+fact 'stat -fc %T /sys/fs/cgroup' "$(stat -fc %T /sys/fs/cgroup)"
+fact 'findmnt -no PROPAGATION /' "$(findmnt -no PROPAGATION /)"
+fact 'PID 1' "$(tr '\0' ' ' < /proc/1/cmdline) ($(systemctl --version | head -n 1))"
+fact 'cgroup.controllers' "$(cat /sys/fs/cgroup/cgroup.controllers)"
+fact 'nproc, memory' "$(nproc), $(awk '/MemTotal/ { print int($2 / 1024) " MiB" }' /proc/meminfo)"
+
+# --- 2. provisioning, as `vagrant up` runs it ----------------------------------------------
+provision() {
+  WORKBOOK_NODE_MIRROR="$VM_NODE_MIRROR" WORKBOOK_NODE_MAJOR="$VM_NODE_MAJOR" bash /workbook/vagrant/provision.sh /workbook
+}
+t=$(cut -d' ' -f1 /proc/uptime)
+if provision > /tmp/provision-1.log 2>&1; then
+  say "provision.sh: done in $(since "$t") s"
+  sed 's/^/VM-LOG provision: /' /tmp/provision-1.log
+else
+  sed 's/^/VM-LOG provision: /' /tmp/provision-1.log
+  fail "vagrant/provision.sh failed (see above)"
+  echo "VM-EXIT=1"; exit 1
+fi
+t=$(cut -d' ' -f1 /proc/uptime)
+second=$(provision 2>&1)
+if grep -qx 'provision: done, no changes (everything was already in place)' <<<"$second"; then
+  say "provision.sh again: no changes ($(since "$t") s)"
+else
+  sed 's/^/VM-LOG provision (2nd): /' <<<"$second"
+  fail "the second provision.sh changed something"
+fi
+fact 'iptables --version' "$(iptables --version)"
+fact 'node --version' "$(node --version)"
+
+# --- 3. grading, as the vagrant user with sudo (the README's VM instructions) -----------------
+as_vagrant() { su - vagrant -c "cd /workbook && $*"; }
+grade() { # grade LABEL ARGS… — the JSON report lands in /tmp/LABEL.json
+  local label=$1; shift
+  local t; t=$(cut -d' ' -f1 /proc/uptime)
+  as_vagrant "sudo WORKBOOK_TIME_SCALE=$VM_TIME_SCALE npm test -- $* --json /tmp/$label.json" > "/tmp/$label.log" 2>&1
+  local code=$?
+  sed "s/^/VM-LOG $label: /" "/tmp/$label.log" | grep -v '^VM-LOG [a-z]*: *$' | tail -n 400
+  say "npm test -- $* : exit $code in $(since "$t") s"
+  return $code
+}
+# One line per chapter from a JSON report: "slug passed/total".
+chapters_of() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const c of r.chapters) console.log(`${c.chapter} ${c.passed}/${c.total}`);
+  ' "$1" 2>/dev/null
+}
+
+grade solutions --solution $VM_CHAPTERS
+solutions_exit=$?
+if [ -f /tmp/solutions.json ]; then
+  while read -r slug score; do
+    echo "VM-CHAPTER solutions $slug $score"
+    [ "${score%/*}" = "${score#*/}" ] || fail "$slug: the reference solution does not pass every check ($score)"
+  done < <(chapters_of /tmp/solutions.json)
+else
+  fail "grading the solutions wrote no report"
+fi
+[ "$solutions_exit" = 0 ] || fail "npm test -- --solution exited $solutions_exit"
+
+if [ "$VM_UNTOUCHED" = 1 ]; then
+  grade untouched $VM_CHAPTERS
+  if [ -f /tmp/untouched.json ]; then
+    while read -r slug score; do
+      echo "VM-CHAPTER untouched $slug $score"
+      [ "${score%/*}" != "${score#*/}" ] || fail "$slug: the untouched learner file passes every check ($score)"
+    done < <(chapters_of /tmp/untouched.json)
+  else
+    fail "grading the untouched chapters wrote no report"
+  fi
+fi
+
+# --- 4. nothing left ----------------------------------------------------------------------------
+clean=$(as_vagrant "sudo npm run --silent clean" 2>&1)
+sed 's/^/VM-LOG clean: /' <<<"$clean"
+left=$(cd /workbook && node --import tsx -e '
+  import("./toolkit/cli/leftovers.ts").then((m) => {
+    const l = m.findLeftovers();
+    console.log(m.isClean(l) ? "none" : JSON.stringify(l));
+  });
+' 2>&1)
+fact 'leftovers after the runs' "$left"
+[ "$left" = none ] || fail "the workbook left something on the VM: $left"
+links=$(ip -o link show | awk -F': ' '{ print $2 }' | grep -vE '^(lo|en[a-z0-9]+|eth0)$' | tr '\n' ' ')
+[ -z "$links" ] || fail "network devices left: $links"
+
+say "done"
+echo "VM-EXIT=$status"
