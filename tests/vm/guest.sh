@@ -35,14 +35,14 @@ provision() {
   WORKBOOK_NODE_MIRROR="$VM_NODE_MIRROR" WORKBOOK_NODE_MAJOR="$VM_NODE_MAJOR" bash /workbook/vagrant/provision.sh /workbook
 }
 t=$(cut -d' ' -f1 /proc/uptime)
-if provision > /tmp/provision-1.log 2>&1; then
+set -o pipefail
+if provision 2>&1 | sed -u 's/^/VM-LOG provision: /'; then  # streamed: apt and npm ci take minutes here
   say "provision.sh: done in $(since "$t") s"
-  sed 's/^/VM-LOG provision: /' /tmp/provision-1.log
 else
-  sed 's/^/VM-LOG provision: /' /tmp/provision-1.log
   fail "vagrant/provision.sh failed (see above)"
   echo "VM-EXIT=1"; exit 1
 fi
+set +o pipefail
 t=$(cut -d' ' -f1 /proc/uptime)
 second=$(provision 2>&1)
 if grep -qx 'provision: done, no changes (everything was already in place)' <<<"$second"; then

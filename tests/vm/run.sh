@@ -135,7 +135,7 @@ timeout -k 10 "$LIMIT" qemu-system-x86_64 \
   -drive file="$TMP/root.qcow2",if=virtio,format=qcow2 \
   -drive file="$TMP/project.img",if=virtio,format=raw \
   -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
-  </dev/null > >(sed -u 's/\r$//' | tee "$log" | grep --line-buffered -E '^(VM-|\[ *[0-9.]+\] )' | grep --line-buffered -v '^VM-LOG ') 2>&1 &
+  </dev/null > >(sed -u -e 's/\r$//' -e 's/^\[ *[0-9.]*\] [^ []*\[[0-9]*\]: //' | tee "$log" | grep --line-buffered -E '^(VM-(INFO|FACT|FAIL|CHAPTER|EXIT)|VM-LOG provision)') 2>&1 &
 qemu_pid=$!
 wait "$qemu_pid"
 qemu_status=$?
