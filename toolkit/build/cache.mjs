@@ -19,6 +19,9 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** @param {string | Buffer} data */
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Same place as CACHE_DIR in toolkit/paths.ts (which is TypeScript, so not importable here). */
@@ -26,8 +29,11 @@ export const CACHE_DIR = process.getuid?.() === 0
   ? path.join(PROJECT, 'node_modules', '.cache', 'workbook')
   : path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? '/tmp', '.cache'), 'workbook');
 
-/** Changes when the way this file builds changes: old builds are then simply not found. */
-const RECIPE = 'workbook-build 1';
+/**
+ * How this file builds is part of every build's key (its own text and
+ * esbuild's version): change either and old builds are simply not found.
+ */
+const RECIPE = `workbook-build ${sha256(fs.readFileSync(fileURLToPath(import.meta.url)))}`;
 
 /**
  * @typedef {object} BuildSpec
@@ -41,9 +47,6 @@ const RECIPE = 'workbook-build 1';
  * @property {Record<string, string>} outputs  source file (absolute) → its output file (absolute), for each entry point
  */
 
-/** @param {string | Buffer} data */
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-
 /**
  * The build described by `spec`: from the cache when every input still has
  * its recorded hash, otherwise built now (and recorded).
@@ -52,7 +55,8 @@ const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
  */
 export async function cachedBuild(spec) {
   const record = path.join(CACHE_DIR, `${spec.name}.json`);
-  const key = sha256(`${RECIPE}\n${spec.identity}`);
+  const esbuildVersion = JSON.parse(fs.readFileSync(path.join(PROJECT, 'node_modules/esbuild/package.json'), 'utf8')).version;
+  const key = sha256(`${RECIPE}\nesbuild ${esbuildVersion}\n${spec.identity}`);
   const cached = fresh(record, key);
   if (cached) return cached;
   return build(spec, record, key);
@@ -112,6 +116,13 @@ async function build(spec, record, key) {
     define: { ...spec.options.define, 'import.meta.url': '__workbookModuleUrl' },
     plugins: [...(spec.plugins ?? []), packagesByPath(), projectFiles(inputs)],
   });
+
+  // Anything esbuild read without our plugin (another loader) is hashed too, so no input goes unrecorded.
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const file = path.resolve(PROJECT, input);
+    // (stdin's contents are in the identity; its made-up file name is not on disk)
+    if (!input.startsWith('<') && !(file in inputs) && fs.existsSync(file)) inputs[file] = sha256(fs.readFileSync(file));
+  }
 
   const dir = path.join(CACHE_DIR, `${spec.name}-${sha256(`${key}\n${JSON.stringify(Object.entries(inputs).sort())}`).slice(0, 16)}`);
   if (!fs.existsSync(dir)) {
