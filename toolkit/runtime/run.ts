@@ -24,7 +24,7 @@ import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
-import { deservesStack, formatStack } from './stack.ts';
+import { formatStack, raisedInChapter } from './stack.ts';
 import { watchParent } from './parent-watch.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
@@ -107,7 +107,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   } catch (error) {
     say(describeError(error));
     // A bug in a host-side step of the chapter (createNamespaces, prepareHost…): where, in .ts lines.
-    if (deservesStack(error)) process.stderr.write(`${formatStack(error)}\n`);
+    if (raisedInChapter(error)) process.stderr.write(`${formatStack(error)}\n`);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exitOf(child);

@@ -19,12 +19,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT } from '../paths.ts';
 
-/** Errors whose one-line message says everything: a system call, a TODO, a refusal, a failed command. */
+/** Errors whose one-line message says everything: a system call, a TODO, a refusal, a failed command, a bad image. */
 const EXPLAINED = new Set(['SyscallError', 'TodoError', 'HostProtectionError', 'CommandError', 'UsageError', 'ChapterCompileError', 'ImageError']);
 
 /** A bug in code (a TypeError, a throw of the chapter's own…) deserves its stack; the others do not. */
 export function deservesStack(error: unknown): error is Error {
   return error instanceof Error && !EXPLAINED.has(error.name);
+}
+
+/** JavaScript's own error classes: what a slip in code throws (the toolkit's errors have names of their own). */
+const LANGUAGE = new Set(['Error', 'TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
+
+/**
+ * A language error raised in a chapter's own code (not the toolkit's),
+ * e.g. a TypeError in the learner's prepareHost: worth its stack, though the
+ * runner otherwise says failures in one line.
+ */
+export function raisedInChapter(error: unknown): error is Error {
+  if (!(error instanceof Error) || !LANGUAGE.has(error.name)) return false;
+  const first = /^ {2}at (?:.* \()?([^:()]+):/m.exec(formatStack(error));
+  return first !== null && !first[1]!.startsWith('toolkit/');
 }
 
 const held = new Map<string, number>();
