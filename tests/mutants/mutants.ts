@@ -58,6 +58,12 @@ export const MUTANTS: readonly Mutant[] = [
   { chapter: 3, step: '3.4', name: 'current usage instead of the peak', replace: [["fs.existsSync(`${dirs.dir}/memory.peak`) ? 'memory.peak' : 'memory.current'", "'memory.current'"], ['`${dirs.memory}/memory.max_usage_in_bytes`', '`${dirs.memory}/memory.usage_in_bytes`']] },
   { chapter: 3, step: '3.5', name: 'cgroup not removed', replace: [['for (const dir of allDirs(dirs)) removeCgroupDir(dir);', '']] },
 
+  // Chapter 5 — network (only the step issue 12 added; the chapter is not among PROVEN yet)
+  {
+    chapter: 5, step: '5.3', name: 'route_localnet without the 127.0.0.0/8 drop', checks: '127.0.0.1 stays',
+    replace: [["    { table: 'filter', chain: 'INPUT', spec: ['-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'] },\n", '']],
+  },
+
   // Chapter 7 — privileges (its own file, to keep this one short)
   ...CHAPTER_7_MUTANTS,
 ];
