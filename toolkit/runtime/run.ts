@@ -3,7 +3,7 @@
  * and waits for it. The chapter's steps are called at their moments (see the
  * diagram in container.ts); this file is the glue between them.
  *
- *   runner (node + tsx)
+ *   runner (node, from the toolkit's cached build)
  *     │ createNamespaces() on the main thread, then spawn:
  *     ├─▶ child stage (bare node) ─ setupContainer() ─ execve(command)
  *     │   or, with a user namespace:
