@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
-import { runnerArgs } from './support.ts';
+import { runToEnd, runnerArgs } from './support.ts';
 
 /** Runs `script` (sh) in a new private mount namespace; $RUNNER is the runner's command line. */
 function inPrivateMountNamespace(script: string, runner: string[]): { code: number; out: string } {
@@ -31,6 +31,10 @@ function scratch(): string {
   return dir;
 }
 afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+// On a fresh clone the rootfs may not be built yet: one ordinary run builds it (as npm run chapter does).
+beforeAll(async () => {
+  if (!fs.existsSync(`${ROOTFS}/home`)) await runToEnd(runnerArgs(2, ['--', '/bin/true']));
+}, 300_000);
 
 describe('--rootfs is never the host', () => {
   test.each(['/', '/dev', '/proc/self', '/usr', path.dirname(PROJECT)])('--rootfs %s is refused with one line, and the mount table is unchanged', (dir) => {
