@@ -7,6 +7,7 @@
  * fail names the step (`TODO N.M`) in its hint. How to add one: README.md.
  */
 import { CHAPTER_7_MUTANTS } from './07-privileges.ts';
+import { CHAPTER_8_MUTANTS } from './08-init-and-exec.ts';
 
 export interface Mutant {
   chapter: number;
@@ -28,7 +29,7 @@ export interface Mutant {
  * graded check. A chapter joins once it has all three (the goal: every chapter);
  * the others are only required to fail some check when untouched.
  */
-export const PROVEN: readonly number[] = [1, 2, 3, 7];
+export const PROVEN: readonly number[] = [1, 2, 3, 7, 8];
 
 export const MUTANTS: readonly Mutant[] = [
   // Chapter 1 — chroot
@@ -66,4 +67,7 @@ export const MUTANTS: readonly Mutant[] = [
 
   // Chapter 7 — privileges (its own file, to keep this one short)
   ...CHAPTER_7_MUTANTS,
+
+  // Chapter 8 — PID 1 and exec (its own file too)
+  ...CHAPTER_8_MUTANTS,
 ];
