@@ -13,10 +13,15 @@ export interface ChapterInfo {
   readonly goal: string;
   /** Runner options for the mechanism this chapter teaches (see supportsOption). */
   readonly options: readonly string[];
+  /**
+   * The chapter whose container this one adds its wall to (default: the one
+   * before). Its walls and theirs come along: toolkit/runtime/sequence.ts.
+   */
+  readonly builtOn?: number;
 }
 
 /** Options every chapter has. */
-const BASE_OPTIONS = ['--solution', '--name', '--hostname', '--rootfs'];
+const BASE_OPTIONS = ['--solution', '--mine', '--explain', '--name', '--hostname', '--rootfs'];
 
 export const CHAPTERS: readonly ChapterInfo[] = [
   { number: 1, slug: '01-chroot', title: 'chroot', goal: 'run a command inside a root filesystem, and see why that is not enough', options: [] },
@@ -25,13 +30,19 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   { number: 4, slug: '04-overlayfs', title: 'overlayfs', goal: 'images as read-only layers, a writable layer per container, copy-on-write and whiteouts', options: ['--image', '--keep', '--env', '--workdir', '--user', '--entrypoint', '--volume'] },
   { number: 5, slug: '05-network', title: 'network', goal: 'a network namespace, a veth pair, a bridge, NAT and published ports', options: ['--network', '--publish'] },
   { number: 6, slug: '06-user-namespaces', title: 'user namespaces', goal: 'root inside, nobody outside, and rootless containers', options: ['--uidmap', '--gidmap', '--unsafe-map-host-root'] },
-  { number: 7, slug: '07-privileges', title: 'privileges', goal: 'capabilities, no_new_privs, seccomp, masked /proc and a minimal /dev: root that is not the host\'s root', options: ['--cap-add', '--cap-drop', '--privileged', '--security-opt', '--read-only', '--user', '--uidmap', '--gidmap', '--unsafe-map-host-root'] },
+  { number: 7, slug: '07-privileges', title: 'privileges', goal: 'capabilities, no_new_privs, seccomp, masked /proc and a minimal /dev: root that is not the host\'s root', options: ['--cap-add', '--cap-drop', '--privileged', '--security-opt', '--read-only', '--user', '--uidmap', '--gidmap'],
+    // Composes its own container (chapter 2's namespaces, chapter 6's user namespace with --uidmap) with the classic hooks: toolkit/runtime/sequence.ts.
+    builtOn: 0 },
   {
     number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
-    // The container of chapters 3–5 comes along, so its options do too.
-    options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset', '--memory', '--cpus', '--pids', '--stats', '--image', '--keep', '--network', '--publish'],
+    options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset'],
+    // Chapter 5's container (namespaces, cgroup, image, network) for now: exec and pods join a
+    // container with setns(2), which a user namespace would need nsexec for (chapter 6).
+    builtOn: 5,
   },
-  { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'] },
+  { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'],
+    // Chapter 4's container, with the image pulled from a registry first.
+    builtOn: 4 },
 ];
 
 export type Target = 'chapters' | 'solutions';
@@ -50,10 +61,16 @@ export function lessonFile(chapter: ChapterInfo): string {
 }
 
 /**
- * A chapter takes the options of the mechanism it teaches. (Chapters are
- * composed from earlier solutions, not all of them: chapter 4 runs images,
- * it does not also set chapter 3's cgroup limits.)
+ * Chapter N's container has every wall of chapters 1..N (toolkit/runtime/sequence.ts),
+ * so it takes the options of all of them: chapter 4 runs an image with
+ * chapter 3's limits.
  */
 export function supportsOption(chapter: ChapterInfo, flag: string): boolean {
-  return BASE_OPTIONS.includes(flag) || chapter.options.includes(flag);
+  return BASE_OPTIONS.includes(flag) || CHAPTERS.some((c) => hasWallsOf(chapter.number, c.number) && c.options.includes(flag));
+}
+
+/** Whether chapter `chapter`'s container has the walls of chapter `other`: itself, and every chapter up to the one it is built on. */
+export function hasWallsOf(chapter: number, other: number): boolean {
+  const base = findChapter(chapter)?.builtOn ?? chapter - 1;
+  return other === chapter || other <= base;
 }

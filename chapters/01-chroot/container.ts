@@ -6,18 +6,23 @@
  *   npm run chapter 1                       an interactive shell in your container
  *   npm run chapter 1 -- ls /               one command
  *   npm test                                grade it
+ *   npm run hint 1.1                        a hint, if you are stuck (again: the next one)
  *
- * The runner calls setupContainer() in the container's first process, then
+ * The runner calls each step in the container's first process, then
  * replaces that process with the command (execve). Everything you need is in
  * the kernel toolkit: toolkit/kernel/index.ts.
  */
 import { chdir, chroot } from '../../toolkit/kernel/index.ts';
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 
-/** Runs in the container's first process, just before the command is exec'd. */
-export function setupContainer(c: Container): void {
-  // TODO(1.1): change this process's root directory to c.rootfs — chroot(2).
-  // TODO(1.2): chroot does not move the working directory: go to the new "/" — chdir(2).
-  // Then delete the line below.
-  todo('1.1 chroot into c.rootfs, 1.2 chdir to "/"');
+export function changeRoot(c: Container): void {
+  // TODO(1.1): from now on, "/" for this process (and the command it becomes) is c.rootfs.
+  //            chroot(2); lesson: "Changing the root".
+  todo('1.1 change the root directory to c.rootfs');
+}
+
+export function enterRoot(_c: Container): void {
+  // TODO(1.2): the working directory is still outside the new root: move into it.
+  //            chroot(2) NOTES, chdir(2); lesson: "The working directory".
+  todo('1.2 move the working directory into the new root');
 }

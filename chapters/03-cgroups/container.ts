@@ -8,6 +8,11 @@
  *   npm run chapter 3 -- --memory 32m --stats -- tail /dev/zero    (the OOM killer at work)
  *   npm run chapter 3 -- --cpus 0.5 --stats -- sh -c 'timeout 3 sh -c "while :; do :; done"; true'
  *   npm test -- 3
+ *   npm run hint 3.2                        a hint for TODO 3.2 (again: the next one)
+ *
+ * Chapter 3's container is chapter 2's plus a cgroup: the runner calls chapter 2's
+ * steps from solutions/ (so this chapter works even if yours are not finished;
+ * --mine takes your own) — see `npm run chapter 3 -- --explain`.
  *
  * The same code must work on cgroup v2 (one tree: the VM) and v1 (one tree
  * per controller: some hosts, and this workbook's CI). `dirs.version` tells
@@ -15,18 +20,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CLONE_NEWCGROUP, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, mount, unshare } from '../../toolkit/kernel/index.ts';
 import {
   detectCgroups, formatAccounting, makeCgroupDir, readCgroupFile, readKeyedFile, removeCgroupDir, writeCgroupFile,
   type Accounting, type CgroupLayout,
 } from '../../toolkit/cgroups/index.ts';
 import { todo, type Container, type Limits } from '../../toolkit/runtime/container.ts';
-// Namespaces and the root filesystem come from chapter 2's reference solution,
-// so this chapter works even if yours is not finished. Swap in your own:
-// '../02-namespaces/container.ts'.
-import * as ch2 from '../../solutions/02-namespaces/container.ts';
-
-export const createNamespaces = ch2.createNamespaces;
-export const setupContainer = ch2.setupContainer;
 
 /** The container's cgroup: one directory on v2, one per controller hierarchy on v1. */
 export type CgroupDirs =
@@ -46,8 +45,8 @@ function allDirs(dirs: CgroupDirs): string[] {
   return dirs.version === 2 ? [dirs.dir] : [...new Set([dirs.memory, dirs.cpu, dirs.cpuacct, dirs.pids])];
 }
 
-/** Host side, after the spawn and before "go": the command starts inside its limits. */
-export function prepareHost(c: Container, pid: number): void {
+/** Host side, after the spawn and before "go": the command starts inside its limits. Given: the order. */
+export function joinCgroup(c: Container, pid: number): void {
   const dirs = cgroupDirs(detectCgroups(), c.id);
   createCgroup(dirs);
   writeLimits(dirs, c.limits);
@@ -55,45 +54,63 @@ export function prepareHost(c: Container, pid: number): void {
 }
 
 export function createCgroup(dirs: CgroupDirs): void {
-  // TODO(3.1): a cgroup is a directory: create each of allDirs(dirs) with makeCgroupDir().
+  // TODO(3.1): the container's cgroup must exist — in every directory of allDirs(dirs).
+  //            cgroups(7) "Creating cgroups", toolkit/cgroups/files.ts; lesson: "A cgroup is a directory".
   todo('3.1 create the cgroup directories');
 }
 
 export function writeLimits(dirs: CgroupDirs, limits: Limits): void {
-  // TODO(3.2): write each limit that is set (limits.memoryBytes, limits.cpus, limits.pids)
-  //   v2, in dirs.dir:   memory.max (and memory.swap.max = 0 if that file exists),
-  //                      cpu.max = "QUOTA PERIOD" in µs — 0.5 CPU = "50000 100000",
-  //                      pids.max
-  //   v1:                memory.limit_in_bytes (then memory.memsw.limit_in_bytes if it exists) in dirs.memory,
-  //                      cpu.cfs_period_us and cpu.cfs_quota_us in dirs.cpu,
-  //                      pids.max in dirs.pids
-  // writeCgroupFile(file, value) reports a refused write like a system call.
+  // TODO(3.2): each limit that is set (limits.memoryBytes, .cpus, .pids) written to the
+  //            kernel, in the files of the version you are on (dirs.version); no swap
+  //            beyond the memory limit where the kernel offers a file for it.
+  //            Documentation/admin-guide/cgroup-v2.rst (memory, cpu, pids), cgroup v1's
+  //            memory.txt and sched-bwc.txt; lesson: "Limits, v2 and v1".
   todo('3.2 write the limits');
 }
 
 export function addProcess(dirs: CgroupDirs, pid: number): void {
-  // TODO(3.3): move the container's first process in: write `pid` to cgroup.procs
-  //            in each of allDirs(dirs). Its children will be born inside.
+  // TODO(3.3): the container's first process (pid) in its cgroup, in every hierarchy;
+  //            its children are then born inside. cgroups(7); lesson: "Moving a process in".
   todo('3.3 put the container in its cgroup');
 }
 
 export function readAccounting(dirs: CgroupDirs): Accounting {
-  // TODO(3.4): read what the container used, before the cgroup (and its numbers) goes away:
-  //   v2: memory.peak (memory.current if there is no memory.peak), oom_kill in memory.events,
-  //       usage_usec in cpu.stat (µs), max in pids.events
-  //   v1: memory.max_usage_in_bytes, oom_kill in memory.oom_control, cpuacct.usage in
-  //       dirs.cpuacct (ns), max in pids.events
-  // readCgroupFile() gives a file's text, readKeyedFile() its "key value" lines as numbers.
+  // TODO(3.4): what the container used — peak memory, OOM kills, CPU seconds, refused
+  //            forks — read before the cgroup (and its numbers) goes away, in either version.
+  //            readCgroupFile(), readKeyedFile(); lesson: "Accounting".
   todo('3.4 read the accounting');
 }
 
 export function removeCgroup(dirs: CgroupDirs): void {
-  // TODO(3.5): remove each of allDirs(dirs) — removeCgroupDir() waits while the last processes exit.
+  // TODO(3.5): the container's cgroup gone, in every hierarchy (removeCgroupDir() waits for
+  //            the last processes to leave). cgroups(7); lesson: "Cleaning up".
   todo('3.5 remove the cgroup');
 }
 
-/** Host side, when the container has ended (also for a runner that was killed: see npm run clean). */
-export function cleanupHost(c: Container): void {
+/** Inside, first of all: the runner has moved this process into its cgroup by now. */
+export function enterCgroupNamespace(_c: Container): void {
+  // TODO(3.6): the container must see its own cgroup as "/" in /proc/self/cgroup, and none
+  //            of the host's tree above it. Why here and not with chapter 2's namespaces?
+  //            cgroup_namespaces(7); lesson: "The cgroup namespace".
+  todo('3.6 a cgroup namespace rooted at the container\'s cgroup');
+}
+
+/**
+ * Given: on cgroup v2, the container's own cgroup tree, read-only, at
+ * /sys/fs/cgroup — as docker gives it: mounted inside the cgroup namespace,
+ * cgroup2 shows only the namespace's root and below. sysfs first (read-only
+ * too), since the rootfs has only an empty /sys. On v1 the container gets no
+ * /sys/fs/cgroup. Lesson: "The cgroup namespace".
+ */
+export function mountCgroupfs(c: Container): void {
+  if (detectCgroups().version !== 2) return;
+  const flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  mount('sysfs', `${c.rootfs}/sys`, 'sysfs', flags);
+  mount('cgroup2', `${c.rootfs}/sys/fs/cgroup`, 'cgroup2', flags);
+}
+
+/** Host side, when the container has ended (also for a runner that was killed: see npm run clean). Given. */
+export function removeContainerCgroup(c: Container): void {
   const dirs = cgroupDirs(detectCgroups(), c.id);
   if (!allDirs(dirs).some((dir) => fs.existsSync(dir))) return; // never created: nothing to undo
   // A runner killed between two mkdirs left only some of them: nothing to account, but still something to remove.

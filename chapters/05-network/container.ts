@@ -7,17 +7,17 @@
  *
  *   npm run chapter 5 -- /bin/sh -c 'ip addr; ip route; ping -c 1 $(ip route | awk "/default/{print \$3}")'
  *   npm run chapter 5 -- --publish 8080:80 -- httpd -f -p 80 -h /var/www     (then: wget -qO- 127.0.0.1:8080)
- *   npm test
+ *   npm test -- 5
+ *   npm run hint 5.4                        a hint for TODO 5.4 (again: the next one)
+ *
+ * Chapter 5's container is chapter 4's (namespaces, cgroup, image) with a
+ * network: the earlier chapters come from solutions/ (--mine: yours).
  *
  * The work is done by `ip` (iproute2) and `iptables`, run through ip() and
  * insertRule()/deleteRule(); a failing one throws an error that names the
  * command and what it said. The lesson explains why commands, not netlink.
  */
-// Namespaces and the root filesystem come from chapter 2's reference solution,
-// so this chapter works even if yours is not finished. Swap in your own:
-// '../02-namespaces/container.ts'.
-import * as ch2 from '../../solutions/02-namespaces/container.ts';
-import { CLONE_NEWNET, unshare } from '../../toolkit/kernel/index.ts';
+import { CLONE_NEWNET } from '../../toolkit/kernel/index.ts';
 import { ip } from '../../toolkit/network/command.ts';
 import { deleteRule, insertRule, type Rule } from '../../toolkit/network/iptables.ts';
 import { LEASE_DIR, claimLease, findLease, releaseLease, type Lease } from '../../toolkit/network/leases.ts';
@@ -28,12 +28,11 @@ import { checkPublish } from '../../toolkit/network/ports.ts';
 import { restoreSysctls, setSysctl } from '../../toolkit/network/sysctl.ts';
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 
-/** Host side, on the runner's main thread, just before the container's first process is spawned. */
-export function createNamespaces(c: Container): void {
-  // TODO(5.1): one more namespace, before chapter 2's: unshare(2) CLONE_NEWNET, so the child is
-  //            born with a network stack of its own (only lo, and it is down). Then delete the line below.
-  todo('5.1 unshare a network namespace');
-  ch2.createNamespaces(c);
+/** Host side: the clone flags this chapter adds to chapter 2's (the runner combines them). */
+export function namespaces(_c: Container): number {
+  // TODO(5.1): the container needs a network stack of its own: interfaces, routes, ports,
+  //            firewall. network_namespaces(7); lesson: "A network namespace".
+  return todo('5.1 the clone flag of a network namespace');
 }
 
 /**
@@ -45,86 +44,85 @@ export function createNamespaces(c: Container): void {
  * net.prefixLength 24, net.subnet "10.200.1.0/24", net.hostVeth "wbh-2",
  * net.peerVeth "wbc-2".
  */
-export function prepareHost(c: Container, pid: number): void {
+export function connectNetwork(c: Container, pid: number): Container {
   checkPublish(c); // bad --publish: one line, before anything is made
-  if (c.network === 'none') return; // only lo, which 5.6 brings up inside
-  withNetworkLock(() => {
+  if (c.network === 'none') return c; // only lo, which 5.6 brings up inside
+  return withNetworkLock(() => {
     const net = claimLease(c); // a free address and names; the subnet is the bridge's, or one the host does not use
-    if (!linkExists(net.bridge)) createBridge(net); // the first container makes the bridge
+    if (!linkExists(net.bridge)) {
+      createBridge(net);
+      routeThroughHost(net);
+    } // the first container makes the bridge
     connectContainer(net, pid);
     for (const rule of publishRules(c, net)) insertRule(rule, c.id);
+    return { ...c, lease: net }; // the container's first process reads it from here (RUN_DIR may be out of its reach)
   });
 }
 
-/** The switch all containers plug into, with the host's address on it; and the host as their router. */
+/** The switch all containers plug into, with the host's address on it. */
 export function createBridge(net: Lease): void {
-  // TODO(5.2): the bridge, with three ip() calls (ip-link(8), ip-address(8)):
-  //            ip link add wb0 type bridge; ip address add 10.200.1.1/24 dev wb0; ip link set wb0 up
-  //            — spelled with net.bridge, `${net.gateway}/${net.prefixLength}`.
-  // TODO(5.3): the host becomes a router: setSysctl('net.ipv4.ip_forward', '1'), and
-  //            setSysctl(`net.ipv4.conf.${net.bridge}.route_localnet`, '1') so that connections from
-  //            127.0.0.1 may leave by the bridge; then insertRule(rule, net.bridge) for each of
-  //            bridgeRules(net). (setSysctl remembers the old value; restoreSysctls puts it back.)
-  // Then delete the line below.
-  todo('5.2–5.3 create the bridge and make the host a router');
+  // TODO(5.2): a switch on the host that every container's cable plugs into, with the
+  //            host's own address on it (net.gateway/net.prefixLength), up. ip() runs ip(8);
+  //            ip-link(8) "type bridge", ip-address(8); lesson: "The bridge".
+  todo('5.2 create the bridge');
+}
+
+/** The host as the containers' router, with the bridge's NAT and FORWARD rules. */
+export function routeThroughHost(net: Lease): void {
+  // TODO(5.3): the host must route between the bridge and its other interfaces, and let
+  //            connections from 127.0.0.1 leave by the bridge (setSysctl remembers the old
+  //            values); then insert each of bridgeRules(net), tagged net.bridge.
+  //            lesson: "The host as a router".
+  todo('5.3 make the host a router for the bridge');
 }
 
 /** The rules every container on the bridge shares: added with the bridge, deleted with it. */
 export function bridgeRules(net: Lease): Rule[] {
-  // TODO(5.3): return five rules, as { table, chain, spec } (spec as you would type it after the chain):
-  //   nat    POSTROUTING  -s SUBNET ! -o wb0 -j MASQUERADE        containers' packets leave with the host's address
-  //   nat    POSTROUTING  -s 127.0.0.0/8 -o wb0 -j MASQUERADE     the host's 127.0.0.1 cannot be answered: use wb0's address
-  //   filter FORWARD      -i wb0 -j ACCEPT                         where the host drops forwarded packets (docker does),
-  //   filter FORWARD      -o wb0 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT
-  //                                                               let containers out, and in only replies and published ports
-  //   filter INPUT        -i wb0 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
-  //                                                               route_localnet opens the host's 127.0.0.1 to containers
-  //                                                               (CVE-2020-8558): let in from wb0 only replies
-  // Then delete the line below.
+  // TODO(5.3): five rules, as { table, chain, spec } (spec as you would type it after the chain):
+  //            containers' packets leaving by another interface get the host's address;
+  //            connections from the host's 127.0.0.0/8 into the bridge get the bridge's;
+  //            where the host drops forwarded packets (docker does), let the bridge's packets
+  //            out, and in only replies and DNAT'ed connections; and since route_localnet opens
+  //            the host's 127.0.0.1 to containers (CVE-2020-8558), let in from the bridge to
+  //            127.0.0.0/8 only replies. iptables-extensions(8) MASQUERADE, conntrack;
+  //            lesson: "NAT out".
   todo('5.3 the bridge\'s NAT and FORWARD rules');
 }
 
 /** The cable: a veth pair, one end plugged into the bridge, the other moved into the container. */
 export function connectContainer(net: Lease, pid: number): void {
-  // TODO(5.4): four ip() calls (veth(4), ip-link(8)):
-  //            ip link add wbh-2 type veth peer name wbc-2      (net.hostVeth, net.peerVeth)
-  //            ip link set wbh-2 master wb0                      plug the host's end into the bridge
-  //            ip link set wbh-2 up
-  //            ip link set wbc-2 netns PID                       move the other end into the container's namespace
-  // Then delete the line below.
+  // TODO(5.4): a cable: a veth pair (net.hostVeth, net.peerVeth), the host's end plugged into
+  //            net.bridge and up, the other end moved into the network namespace of process
+  //            `pid`. veth(4), ip-link(8) "master", "netns"; lesson: "A veth pair".
   todo('5.4 create the veth pair, plug one end in, move the other into the container');
 }
 
 /** --publish HOST:CONTAINER is destination NAT: connections to HOST on the host go to the container. */
 export function publishRules(c: Container, net: Lease): Rule[] {
-  // TODO(5.5): for each { hostPort, containerPort } of c.publish, two nat rules with the same spec
-  //            -p tcp --dport HOST -m addrtype --dst-type LOCAL -j DNAT --to-destination ADDRESS:CONTAINER
-  //            one in PREROUTING (packets arriving from elsewhere), one in OUTPUT (the host's own).
-  //            With no --publish, an empty list. (c.publish.flatMap(…) is handy.) Then delete the line below.
+  // TODO(5.5): for each { hostPort, containerPort } of c.publish, destination NAT of TCP
+  //            connections to a local address on hostPort to net.address:containerPort, for
+  //            packets from elsewhere and for the host's own. No --publish: no rules.
+  //            iptables-extensions(8) DNAT, addrtype; lesson: "Published ports".
   todo('5.5 the DNAT rules for --publish');
 }
 
-/** Inside: the container's first process, in its network namespace, before chapter 2's pivot_root. */
-export function setupContainer(c: Container): void {
+/** Inside: the container's first process, in its network namespace, before chapter 2's pivot_root. Given. */
+export function configureNetwork(c: Container): void {
   bringUpLoopback();
-  // The lease is a file in the host's RUN_DIR: readable now, before pivot_root hides the host.
   if (c.network === 'bridge') configureEth0(leaseOf(c));
-  ch2.setupContainer(c);
 }
 
 export function bringUpLoopback(): void {
-  // TODO(5.6): a new network namespace's lo is down: without it not even 127.0.0.1 works.
-  //            ip link set lo up. Then delete the line below.
+  // TODO(5.6): in a new network namespace not even 127.0.0.1 works yet. Why?
+  //            ip-link(8); lesson: "A network namespace".
   todo('5.6 bring up lo');
 }
 
 export function configureEth0(net: Lease): void {
-  // TODO(5.7): four ip() calls, here inside the container's network namespace:
-  //            ip link set wbc-2 name eth0                       (it arrived down: a move brings a link down)
-  //            ip address add 10.200.1.2/24 dev eth0             (`${net.address}/${net.prefixLength}`)
-  //            ip link set eth0 up
-  //            ip route add default via 10.200.1.1               (net.gateway: the bridge's address)
-  // Then delete the line below.
+  // TODO(5.7): the cable's end arrived here (net.peerVeth, down: a move brings a link down).
+  //            Make it eth0 with net.address/net.prefixLength, up, and the bridge
+  //            (net.gateway) the default route. ip-link(8), ip-address(8), ip-route(8);
+  //            lesson: "Inside the container".
   todo('5.7 name eth0, give it its address, bring it up, route via the bridge');
 }
 
@@ -133,8 +131,7 @@ export function configureEth0(net: Lease): void {
  * after a crash, with nothing but the state file to go on. Given: find the
  * lease by the container's id, and release it whatever happens.
  */
-export function cleanupHost(c: Container): void {
-  if (c.network === 'none') return;
+export function disconnectNetwork(c: Container): void {
   withNetworkLock(() => {
     const net = findLease(c.id);
     if (net === undefined) return; // it never got an address, so nothing was made for it
@@ -149,21 +146,19 @@ export function cleanupHost(c: Container): void {
 
 /** Undo prepareHost(): the container's rules, its end of the cable, and the bridge if it was the last one on it. */
 export function disconnectContainer(c: Container, net: Lease): void {
-  // TODO(5.8): in this order:
-  //            deleteRule(rule, c.id) for each of publishRules(c, net);
-  //            deleteLinkIfPresent(net.hostVeth) — the kernel deletes both ends of a veth pair
-  //              together, and a dead container's namespace took them already: "if present";
-  //            if the bridge is left with no ports (bridgePorts(net.bridge).length === 0):
-  //              deleteRule(rule, net.bridge) for each of bridgeRules(net), restoreSysctls(),
-  //              and deleteLinkIfPresent(net.bridge) (ip link delete wb0).
+  // TODO(5.8): undo connectNetwork, in the reverse order: the container's DNAT rules, its
+  //            veth pair (a dead container's namespace may have taken it already), and —
+  //            when no port is left on the bridge — the bridge's rules, the sysctls, the
+  //            bridge. deleteRule(), deleteLinkIfPresent(), bridgePorts(), restoreSysctls();
+  //            lesson: "Cleaning up".
   // This step has no todo() line on purpose: a cleanup that throws would leave the container's
   // state for `npm run clean` to retry again and again. Until you write it, each run leaves the
   // bridge and rules behind; the checks show them and `npm run clean` removes them.
 }
 
-/** The lease the host side wrote for this container. */
+/** The lease the host side chose for this container. */
 function leaseOf(c: Container): Lease {
-  const lease = findLease(c.id);
+  const lease = c.lease;
   if (lease === undefined) throw new Error(`no network lease for container ${c.id} in ${LEASE_DIR}: prepareHost() did not make one`);
   return lease;
 }

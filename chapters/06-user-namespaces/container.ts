@@ -5,89 +5,118 @@
  * ordinary user run the same container without root at all.
  *
  *   npm run chapter 6 -- id                         uid=0(root) inside
- *   npm run chapter 6 -- --uidmap 0:200000:65536 --gidmap 0:200000:65536 -- cat /proc/self/uid_map
- *   npm test
+ *   npm run chapter 6 -- --memory 64m --image web --publish 18080:80 -- httpd -f -p 80
+ *   npm run chapter 6 -- --explain                  every step of the whole stack, in order
+ *   npm test -- 6
+ *   npm run hint 6.2                                a hint for TODO 6.2 (again: the next one)
  *
- * Node cannot create a user namespace (it has many threads), so the runner
- * starts toolkit/runtime/nsexec.c, a small single-threaded C stage:
+ * Chapter 6's container is chapter 5's — namespaces, cgroup, image, network —
+ * inside a user namespace. Node cannot create a user namespace (it has many
+ * threads), so the runner starts toolkit/runtime/nsexec.c, a small
+ * single-threaded C stage:
  *
  *   runner (host)                                   nsexec
- *   namespacesForNsexec(c) → spawn nsexec FLAGS ──▶ unshare(CLONE_NEWUSER); "userns"
- *   writeIdMaps(c, pid)  ◀────────────────────────  waits, as nobody, without a uid
- *   "mapped" ─────────────────────────────────────▶ becomes 0 inside, unshares the rest, forks PID 1
- *   prepareHost(c, pid)                             PID 1: setupContainer(c), execve(command)
- *   … cleanupHost(c)
+ *   namespaces() of chapters 2, 5, 6 → spawn nsexec FLAGS ─▶ unshare(CLONE_NEWUSER); "userns"
+ *   writeUidMap, writeGidMap(c, pid) ◀──────────────  waits, as nobody, without a uid
+ *   "mapped" ──────────────────────────────────────▶ becomes 0 inside, unshares the rest, forks PID 1
+ *   cgroup, network (chapters 3, 5)                   PID 1: the setup steps, execve(command)
  */
 import fs from 'node:fs';
-import {
-  CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS,
-  MS_BIND, MS_PRIVATE, MS_REC, mount,
-} from '../../toolkit/kernel/index.ts';
+import { CLONE_NEWUSER, MS_BIND, mount } from '../../toolkit/kernel/index.ts';
+import { containerDirs } from '../../toolkit/image/containers.ts';
 import { todo, type Container, type IdMapping } from '../../toolkit/runtime/container.ts';
 import { canWriteIdMap, containerTmpDir, idMapsFor, newIdMap, rootless, writeProcFile } from '../../toolkit/userns/index.ts';
-// Chapter 2's mounts, /proc, pivot_root and hostname, from the reference solution:
-// this chapter is graded on its own steps, even if yours of chapter 2 are not done.
-import { setupContainer as setupNamespaces } from '../../solutions/02-namespaces/container.ts';
+import { shiftContainerLayers } from '../../toolkit/userns/shifted-layers.ts';
 
-/** Host side, before anything exists: the clone flags nsexec will unshare. */
-export function namespacesForNsexec(_c: Container): number {
-  // TODO(6.1): return the namespaces to create: a user namespace (CLONE_NEWUSER) and
-  //            chapter 2's four (mount, UTS, IPC, PID), combined with |. nsexec unshares
-  //            the user namespace alone first, then — once it is root inside — the rest,
-  //            so the new user namespace owns them. Then delete the line below.
-  return todo('6.1 the namespaces for nsexec: CLONE_NEWUSER and chapter 2\'s four');
+/** Host side: the clone flag this chapter adds to those of chapters 2 and 5. */
+export function namespaces(_c: Container): number {
+  // TODO(6.1): the container needs a user namespace of its own. (The runner sees it among
+  //            the flags and hands them all to nsexec, which makes it first.)
+  //            user_namespaces(7); lesson: "Who owns a namespace".
+  return todo('6.1 the clone flag of a user namespace');
 }
 
-/** Host side, while nsexec waits in its new user namespace (as nobody) for "mapped". */
+/** Host side, while nsexec waits in its new user namespace (as nobody) for "mapped". Given: the order. */
 export function writeIdMaps(c: Container, pid: number): void {
-  // --uidmap/--gidmap, or the default: as root 0-65535 → host 100000-165535; without root, your own uid → 0.
-  const uids = idMapsFor(c, 'uid');
-  const gids = idMapsFor(c, 'gid');
-  // TODO(6.2): write /proc/PID/uid_map (pid is nsexec's). When canWriteIdMap('uid', uids),
-  //            write it yourself with writeProcFile(`/proc/${pid}/uid_map`, mapText(uids)) — one
-  //            write(2), once. Otherwise (no root, and more than your own uid) ask the setuid
-  //            helper instead: newIdMap('uid', pid, uids) runs newuidmap(1), which checks /etc/subuid.
-  // TODO(6.3): gid_map, the same way with 'gid' and newIdMap('gid', …). When you write it
-  //            yourself without root (rootless()), first write "deny" to /proc/PID/setgroups:
-  //            the kernel refuses an unprivileged gid_map until setgroups(2) is off for good.
-  // Then delete the line below.
-  todo('6.2–6.3 write uid_map, then setgroups and gid_map');
+  writeUidMap(c, pid);
+  writeGidMap(c, pid);
 }
 
-/** The text of a uid_map or gid_map: one "INSIDE OUTSIDE COUNT" line per mapping. */
+export function writeUidMap(c: Container, pid: number): void {
+  const uids = idMapsFor(c, 'uid'); // --uidmap, or the default (as root: 0-65535 → a host range; rootless: your uid → 0)
+  // TODO(6.2): process pid's uid map, one write of mapText(uids) — when canWriteIdMap() says
+  //            you may; otherwise the setuid helper does it for you (newIdMap(), newuidmap(1)).
+  //            user_namespaces(7) "User and group ID mappings"; lesson: "Writing the maps".
+  todo('6.2 write the uid map');
+}
+
+export function writeGidMap(c: Container, pid: number): void {
+  const gids = idMapsFor(c, 'gid');
+  // TODO(6.3): the gid map, the same way. Without root (rootless()), the kernel refuses it
+  //            until setgroups(2) is off for good in that namespace: why?
+  //            user_namespaces(7) "/proc/[pid]/setgroups"; lesson: "setgroups".
+  todo('6.3 write setgroups and the gid map');
+}
+
+/** The text of a uid_map or gid_map. */
 function mapText(maps: readonly IdMapping[]): string {
-  // TODO(6.2): one line per mapping, numbers separated by spaces, each line ending in "\n".
-  //            Example: [{ inside: 0, outside: 100000, count: 65536 }] → "0 100000 65536\n".
+  // TODO(6.2): one "INSIDE OUTSIDE COUNT" line per mapping, each ending in "\n".
   return todo(`6.2 the text of a map (${maps.length} mapping(s))`);
 }
 
-/** Host side, once the maps are written: a /tmp of the container's own (see toolkit/userns/container-tmp.ts). */
-export function prepareHost(c: Container, _pid: number): void {
-  const dir = containerTmpDir(c);
-  fs.mkdirSync(dir, { mode: 0o755 });
-  // TODO(6.4): the directory belongs to host root, whom the container's root is not. Give
-  //            it to the host uid and gid that are 0 inside: fs.chownSync(dir, uid, gid), with
-  //            uid = hostId(idMapsFor(c, 'uid'), 0) and gid likewise. Then delete the line below.
-  todo('6.4 give the container\'s /tmp to the host uid and gid of its root');
+/** Given: the image's layers as chowned copies in the mapped range (toolkit/userns/shifted-layers.ts). */
+export function shiftImageLayers(c: Container): void {
+  shiftContainerLayers(c, idMapsFor(c, 'uid'), idMapsFor(c, 'gid'));
+}
+
+/** Host side, once the maps are written (so a map the runner may not use is refused first), before "go": what the container writes to. */
+export function ownWritableLayer(c: Container, _pid: number): void {
+  const dirs = writableDirs(c);
+  // TODO(6.4): these directories belong to host root, whom the container's root is not: give
+  //            each to the host uid and gid that are 0 inside (hostId() below).
+  //            chown(2), user_namespaces(7); lesson: "Files and owners".
+  todo('6.4 give the writable layer to the host IDs of container root');
+}
+
+/** Given: the overlay's upper/ and work/; on a plain rootfs (rootless, or --rootfs), a /tmp of the container's own, made here. */
+function writableDirs(c: Container): string[] {
+  if (!c.plainRootfs) return [containerDirs(c).upper, containerDirs(c).work];
+  const tmp = containerTmpDir(c);
+  fs.mkdirSync(tmp, { mode: 0o755 });
+  return [tmp];
 }
 
 /** The host ID that `id` is inside: the sum the kernel does on every system call (make_kuid). */
-function hostId(maps: readonly IdMapping[], id: number): number {
-  // TODO(6.4): find the mapping whose range [inside, inside + count) holds `id`;
-  //            the answer is its outside + (id - inside). Throw if none does.
+export function hostId(maps: readonly IdMapping[], id: number): number {
+  // TODO(6.4): the mapping whose range [inside, inside + count) holds id decides; throw if none does.
   return todo(`6.4 translate ID ${id} through ${maps.length} mapping(s)`);
 }
 
-/** In the container's first process: root of its user namespace, with all capabilities — there. */
-export function setupContainer(c: Container): void {
-  // Given (no TODO): the container's own /tmp over the shared rootfs's, then chapter 2's
-  // setup, whose MS_BIND|MS_REC of the rootfs brings this mount along into the new "/".
-  mount(null, '/', null, MS_REC | MS_PRIVATE);
+/** Given, on a plain rootfs only: its own /tmp over the shared rootfs's, before chapter 2's bindRootfs. */
+export function mountOwnTmp(c: Container): void {
   mount(containerTmpDir(c), `${c.rootfs}/tmp`, null, MS_BIND);
-  setupNamespaces(c);
+}
+
+/** The few device files a program expects (what runc and podman bind in, rootless). */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+/**
+ * Given, on an image's overlay: the kernel never opens device files on a
+ * filesystem mounted inside a user namespace (it is implicitly nodev), so
+ * the image's /dev/null would refuse every open. Bind mounts of the host's
+ * own device files are the host's mounts, and open as on the host — what
+ * rootless podman does. Before chapter 2's bindRootfs (MS_REC brings them).
+ */
+export function bindDevices(c: Container): void {
+  for (const name of DEVICES) {
+    const target = `${c.rootfs}/dev/${name}`;
+    if (!fs.existsSync(`/dev/${name}`)) continue;
+    if (!fs.existsSync(target)) fs.writeFileSync(target, '', { mode: 0o666 }); // a mount point: an empty file in upper/
+    mount(`/dev/${name}`, target, null, MS_BIND);
+  }
 }
 
 /** Host side, after the end (also after a crash: `npm run clean` and the next run call it). */
-export function cleanupHost(c: Container): void {
+export function removeOwnTmp(c: Container): void {
   fs.rmSync(containerTmpDir(c), { recursive: true, force: true });
 }

@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import {
   MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
-  S_IFCHR, isSyscallError, mknod, mount,
+  S_IFCHR, isSyscallError, mknod, mount, unshare,
 } from '../../toolkit/kernel/index.ts';
 import {
   capset, clearAmbientCapabilities, capabilityMask, dropBoundingCapability, lastCapability,
@@ -53,11 +53,11 @@ const inUserNamespace = (c: Container): boolean => c.uidMap.length > 0 || c.gidM
 // ── Host side (given): chapter 2's namespaces, or chapter 6's with --uidmap/--gidmap ────────────
 
 export function namespacesForNsexec(c: Container): number | undefined {
-  return inUserNamespace(c) ? ch6.namespacesForNsexec(c) : undefined;
+  return inUserNamespace(c) ? ch6.namespaces(c) | ch2.namespaces(c) : undefined;
 }
 
 export function createNamespaces(c: Container): void {
-  ch2.createNamespaces(c);
+  unshare(ch2.namespaces(c));
 }
 
 export function writeIdMaps(c: Container, pid: number): void {
@@ -65,7 +65,7 @@ export function writeIdMaps(c: Container, pid: number): void {
 }
 
 export function prepareHost(c: Container, pid: number): void {
-  if (inUserNamespace(c)) ch6.prepareHost(c, pid);
+  if (inUserNamespace(c)) ch6.ownWritableLayer(c, pid);
   if (!privilegesOf(c).privileged) allowDevices(c, pid);
 }
 
@@ -82,7 +82,7 @@ export function allowDevices(c: Container, pid: number): void {
 }
 
 export function cleanupHost(c: Container): void {
-  if (inUserNamespace(c)) ch6.cleanupHost(c);
+  if (inUserNamespace(c)) ch6.removeOwnTmp(c);
   const dir = devicesCgroupDir(c.id);
   if (dir !== null && fs.existsSync(dir)) removeCgroupDir(dir);
 }
@@ -91,11 +91,11 @@ export function cleanupHost(c: Container): void {
 
 export function setupContainer(c: Container): void {
   const p = privilegesOf(c);
-  mount(null, '/', null, MS_REC | MS_PRIVATE);
+  ch2.makeMountsPrivate(c);
   // Before chapter 2 binds the rootfs (MS_REC), so the new /dev comes along into the new "/".
   if (!p.privileged) mountDev(c);
-  if (inUserNamespace(c)) ch6.setupContainer(c);
-  else ch2.setupContainer(c);
+  if (inUserNamespace(c)) ch6.mountOwnTmp(c);
+  for (const step of [ch2.bindRootfs, ch2.mountProc, ch2.pivotIntoRootfs, ch2.setHostname]) step(c);
 
   // Now "/" is the rootfs and /proc the container's.
   if (!p.privileged) {

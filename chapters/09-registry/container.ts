@@ -21,7 +21,6 @@
  * blobInStore, installImage, removeBlobs). Running the pulled image is
  * chapter 4's, from the reference solution.
  */
-import * as ch4 from '../../solutions/04-overlayfs/container.ts';
 import type { Descriptor, Index } from '../../toolkit/image/layout.ts';
 import type { Challenge } from '../../toolkit/registry/http.ts';
 import type { Platform } from '../../toolkit/registry/media-types.ts';
@@ -44,10 +43,8 @@ export async function pull(image: string): Promise<void> {
   await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
-// Given: the container itself is chapter 4's — the pulled image's layers under an overlay.
-export const createNamespaces = ch4.createNamespaces;
-export const setupContainer = ch4.setupContainer;
-export const cleanupHost = ch4.cleanupHost;
+// The container itself is chapter 4's — the pulled image's layers under an overlay — composed by
+// toolkit/runtime/sequence.ts (npm run chapter 9 -- --explain); pull() runs first of all.
 
 /** One conversation with one registry about one repository. */
 export interface Session {

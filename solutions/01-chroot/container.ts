@@ -4,10 +4,12 @@
 import { chdir, chroot } from '../../toolkit/kernel/index.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
 
-/** Runs in the container's first process, just before the command is exec'd. */
-export function setupContainer(c: Container): void {
-  // From now on "/" means the rootfs, for us and for the command we become.
+/** From now on "/" means the rootfs, for us and for the command we become. chroot(2). */
+export function changeRoot(c: Container): void {
   chroot(c.rootfs);
-  // chroot(2) leaves the working directory where it was — outside the new root.
+}
+
+/** chroot(2) leaves the working directory where it was — outside the new root. */
+export function enterRoot(_c: Container): void {
   chdir('/');
 }

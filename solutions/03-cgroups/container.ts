@@ -3,16 +3,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CLONE_NEWCGROUP, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, mount, unshare } from '../../toolkit/kernel/index.ts';
 import {
   detectCgroups, formatAccounting, makeCgroupDir, readCgroupFile, readKeyedFile, removeCgroupDir, writeCgroupFile,
   type Accounting, type CgroupLayout,
 } from '../../toolkit/cgroups/index.ts';
 import type { Container, Limits } from '../../toolkit/runtime/container.ts';
-import * as ch2 from '../02-namespaces/container.ts';
-
-// Namespaces and the root filesystem: chapter 2's steps, unchanged.
-export const createNamespaces = ch2.createNamespaces;
-export const setupContainer = ch2.setupContainer;
 
 /** The container's cgroup: one directory on v2, one per controller hierarchy on v1. */
 export type CgroupDirs =
@@ -33,7 +29,7 @@ function allDirs(dirs: CgroupDirs): string[] {
 }
 
 /** Host side, after the spawn and before "go": the command starts inside its limits. */
-export function prepareHost(c: Container, pid: number): void {
+export function joinCgroup(c: Container, pid: number): void {
   const dirs = cgroupDirs(detectCgroups(), c.id);
   createCgroup(dirs);
   writeLimits(dirs, c.limits);
@@ -99,8 +95,33 @@ export function removeCgroup(dirs: CgroupDirs): void {
   for (const dir of allDirs(dirs)) removeCgroupDir(dir);
 }
 
+/**
+ * Inside, first of all, now that the runner has moved this process into its
+ * cgroup: a cgroup namespace makes that cgroup its root, so /proc/self/cgroup
+ * says "/" and the host's tree stays out of view. Made any earlier (with the
+ * other namespaces, on the host), its root would be the runner's cgroup.
+ * cgroup_namespaces(7).
+ */
+export function enterCgroupNamespace(_c: Container): void {
+  unshare(CLONE_NEWCGROUP);
+}
+
+/**
+ * On cgroup v2, the container's own cgroup tree, read-only, at
+ * /sys/fs/cgroup — as docker gives it: mounted inside the cgroup namespace,
+ * cgroup2 shows only the namespace's root and below. sysfs first (read-only
+ * too), since the rootfs has only an empty /sys. On v1 (one mount per
+ * controller) docker mounts each one; the workbook leaves /sys/fs/cgroup out.
+ */
+export function mountCgroupfs(c: Container): void {
+  if (detectCgroups().version !== 2) return;
+  const flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  mount('sysfs', `${c.rootfs}/sys`, 'sysfs', flags);
+  mount('cgroup2', `${c.rootfs}/sys/fs/cgroup`, 'cgroup2', flags);
+}
+
 /** Host side, when the container has ended (also for a runner that was killed: see npm run clean). */
-export function cleanupHost(c: Container): void {
+export function removeContainerCgroup(c: Container): void {
   const dirs = cgroupDirs(detectCgroups(), c.id);
   if (!allDirs(dirs).some((dir) => fs.existsSync(dir))) return; // never created: nothing to undo
   // A runner killed between two mkdirs left only some of them: nothing to account, but still something to remove.

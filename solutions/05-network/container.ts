@@ -1,8 +1,7 @@
 /**
  * Chapter 5 — network. Reference solution. Lesson: chapters/05-network/README.md
  */
-import * as ch2 from '../../solutions/02-namespaces/container.ts';
-import { CLONE_NEWNET, unshare } from '../../toolkit/kernel/index.ts';
+import { CLONE_NEWNET } from '../../toolkit/kernel/index.ts';
 import { ip } from '../../toolkit/network/command.ts';
 import { deleteRule, insertRule, type Rule } from '../../toolkit/network/iptables.ts';
 import { LEASE_DIR, claimLease, findLease, releaseLease, type Lease } from '../../toolkit/network/leases.ts';
@@ -13,31 +12,40 @@ import { checkPublish } from '../../toolkit/network/ports.ts';
 import { restoreSysctls, setSysctl } from '../../toolkit/network/sysctl.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
 
-/** Host side, on the runner's main thread, just before the container's first process is spawned. */
-export function createNamespaces(c: Container): void {
-  // A network stack of its own: a loopback device (down), no routes, no rules. network_namespaces(7).
-  unshare(CLONE_NEWNET);
-  ch2.createNamespaces(c);
+/** Host side: a network stack of its own — a loopback device (down), no routes, no rules. network_namespaces(7). */
+export function namespaces(_c: Container): number {
+  return CLONE_NEWNET;
 }
 
-/** Host side, after the spawn and before the container's setup runs: `pid` is its first process. */
-export function prepareHost(c: Container, pid: number): void {
+/**
+ * Host side, after the spawn and before the container's setup runs: `pid` is
+ * its first process. The lease travels on in the Container: the first process
+ * may not be able to read RUN_DIR (as mapped root, chapter 6).
+ */
+export function connectNetwork(c: Container, pid: number): Container {
   checkPublish(c);
-  if (c.network === 'none') return;
-  withNetworkLock(() => {
+  if (c.network === 'none') return c;
+  return withNetworkLock(() => {
     const net = claimLease(c);
-    if (!linkExists(net.bridge)) createBridge(net);
+    if (!linkExists(net.bridge)) {
+      createBridge(net);
+      routeThroughHost(net);
+    }
     connectContainer(net, pid);
     for (const rule of publishRules(c, net)) insertRule(rule, c.id);
+    return { ...c, lease: net };
   });
 }
 
-/** The switch all containers plug into, with the host's address on it; and the host as their router. */
+/** The switch all containers plug into, with the host's address on it. */
 export function createBridge(net: Lease): void {
   ip('link', 'add', net.bridge, 'type', 'bridge');
   ip('address', 'add', `${net.gateway}/${net.prefixLength}`, 'dev', net.bridge);
   ip('link', 'set', net.bridge, 'up');
+}
 
+/** The host as the containers' router, with the bridge's NAT and FORWARD rules. */
+export function routeThroughHost(net: Lease): void {
   // Route between interfaces (containers ↔ the world); and let 127.0.0.1 be routed out of the bridge,
   // so that `wget localhost:8080` can reach a published port.
   setSysctl('net.ipv4.ip_forward', '1');
@@ -83,10 +91,9 @@ export function publishRules(c: Container, net: Lease): Rule[] {
 }
 
 /** Inside the container's first process, in its network namespace, before pivot_root. */
-export function setupContainer(c: Container): void {
+export function configureNetwork(c: Container): void {
   bringUpLoopback();
   if (c.network === 'bridge') configureEth0(leaseOf(c));
-  ch2.setupContainer(c);
 }
 
 export function bringUpLoopback(): void {
@@ -101,8 +108,7 @@ export function configureEth0(net: Lease): void {
 }
 
 /** Host side, after the container has ended — also from `npm run clean`, with only the state file to go on. */
-export function cleanupHost(c: Container): void {
-  if (c.network === 'none') return;
+export function disconnectNetwork(c: Container): void {
   withNetworkLock(() => {
     const net = findLease(c.id);
     if (net === undefined) return; // it never got an address, so nothing was made for it
@@ -126,9 +132,9 @@ export function disconnectContainer(c: Container, net: Lease): void {
   }
 }
 
-/** The lease the host side wrote for this container (read before pivot_root, while RUN_DIR is in view). */
+/** The lease the host side chose for this container. */
 function leaseOf(c: Container): Lease {
-  const lease = findLease(c.id);
+  const lease = c.lease;
   if (lease === undefined) throw new Error(`no network lease for container ${c.id} in ${LEASE_DIR}: prepareHost() did not make one`);
   return lease;
 }

@@ -4,7 +4,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ch4 from '../../solutions/04-overlayfs/container.ts';
 import { short, sha256 } from '../../toolkit/image/digest.ts';
 import type { Descriptor, Index } from '../../toolkit/image/layout.ts';
 import { tempPath } from '../../toolkit/image/store.ts';
@@ -23,9 +22,8 @@ export async function pull(image: string): Promise<void> {
   await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
-export const createNamespaces = ch4.createNamespaces;
-export const setupContainer = ch4.setupContainer;
-export const cleanupHost = ch4.cleanupHost;
+// The container itself is chapter 4's — the pulled image's layers under an overlay — composed by
+// toolkit/runtime/sequence.ts (npm run chapter 9 -- --explain); pull() runs first of all.
 
 /** One conversation with one registry about one repository. */
 export interface Session {

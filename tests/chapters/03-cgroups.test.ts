@@ -7,6 +7,7 @@
  * host, v1) code path is also run against a temporary tree laid out like
  * cgroupfs, so both versions are graded on every machine.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,6 +120,29 @@ describe('chapter 3: cgroups', () => {
       expected: `with --memory 32m --cpus 0.5 --pids 16: ${Object.entries(expected).map(([k, v]) => `${k} = ${v}`).join(', ')}`,
       seen: wrong.map((k) => `${k} = ${seen[k] ?? '(missing)'}`).join(', '),
       hint: `write each limit that is set, in this cgroup version's own files and units (TODO 3.2)`,
+    });
+  });
+
+  test('the container sees its own cgroup as "/": a cgroup namespace rooted at its cgroup', async () => {
+    await containerCgroup('the container in its cgroup, in a cgroup namespace of its own');
+    const pid = box.pid!;
+    const host = fs.readlinkSync('/proc/self/ns/cgroup');
+    let inside = '(unreadable)';
+    let view = '';
+    try {
+      inside = fs.readlinkSync(`/proc/${pid}/ns/cgroup`);
+      // nsenter joins only that cgroup namespace: the path the kernel then shows is relative to its root.
+      view = execFileSync('nsenter', [`--cgroup=/proc/${pid}/ns/cgroup`, 'cat', `/proc/${pid}/cgroup`], { encoding: 'utf8' });
+    } catch {
+      // gone: seen as not isolated
+    }
+    const line = view.split('\n').find((l) => (V2 ? l.startsWith('0::') : /:memory:/.test(l))) ?? '(none)';
+    check(inside !== host && line.endsWith(':/'), {
+      expected: `a cgroup namespace other than the host's (${host}), whose root is the container's cgroup: its /proc/PID/cgroup reads "${V2 ? '0::/' : 'N:memory:/'}" from inside`,
+      seen: `cgroup namespace ${inside}; from inside it: ${shown(line)}`,
+      hint: inside === host
+        ? 'the container shares the host\'s cgroup namespace: unshare(CLONE_NEWCGROUP) in the container, first thing (TODO 3.6)'
+        : 'the cgroup namespace\'s root is not the container\'s cgroup: it must be made after the runner moved the process in — inside, not with chapter 2\'s namespaces (TODO 3.6)',
     });
   });
 

@@ -74,7 +74,7 @@ describe('chapter 5: network', () => {
     check(ns.trim() !== '' && ns.trim() !== host.netns, {
       expected: `a network namespace other than the host's (${host.netns})`,
       seen: `inside: ${shown(ns)}`,
-      hint: 'createNamespaces() must also unshare CLONE_NEWNET (TODO 5.1)',
+      hint: 'namespaces() must return CLONE_NEWNET (TODO 5.1)',
     });
     const names = linkNames(links);
     check(names.join(' ') === 'eth0 lo' && upLinks(links).join(' ') === 'eth0 lo', {
@@ -111,7 +111,7 @@ describe('chapter 5: network', () => {
     check(added(start, after).length === 0, {
       expected: 'no link, address, route or rule added on the host',
       seen: shown(added(start, after).join('\n')),
-      hint: 'with --network none prepareHost() makes nothing on the host',
+      hint: 'with --network none connectNetwork() makes nothing on the host',
     });
   });
 
@@ -138,7 +138,7 @@ describe('chapter 5: network', () => {
   });
 
   test('a published port (--publish 18080:80) answers from the host and from the world; nothing is left after the run', async () => {
-    const web = start(['--publish', '18080:80', '/bin/sh', '-c', 'trap "exit 0" TERM; httpd -p 80 -h /var/www; echo ready; sleep 30 & wait']);
+    const web = start(['--image', 'web', '--publish', '18080:80', '/bin/sh', '-c', 'trap "exit 0" TERM; httpd -p 80 -h /var/www; echo ready; sleep 30 & wait']);
     const ready = await web.waitFor('ready');
     const during = host.snapshot();
     const fromHost = ready ? await fetchIn(host, 'http://127.0.0.1:18080/') : '';
@@ -148,12 +148,12 @@ describe('chapter 5: network', () => {
     const ran = await withTimeout(web, 10000);
     const after = host.snapshot();
 
-    check(ready && fromHost.includes('Hello from inside a container'), {
-      expected: 'busybox httpd in the container serves /var/www/index.html to the host at 127.0.0.1:18080',
+    check(ready && fromHost.includes('Hello from the web image'), {
+      expected: 'busybox httpd in the container (--image web) serves /var/www/index.html to the host at 127.0.0.1:18080',
       seen: ready ? `host got: ${shown(fromHost)}; the host's nat rules: ${shown(during.filter((l) => l.includes('-t nat')).join('\n'))}` : described(ran),
       hint: 'a DNAT rule in nat OUTPUT for the host\'s own connections (TODO 5.5); for 127.0.0.1, route_localnet on the bridge and a MASQUERADE of 127.0.0.0/8 out of it (TODO 5.3)',
     });
-    check(fromWorld.includes('Hello from inside a container'), {
+    check(fromWorld.includes('Hello from the web image'), {
       expected: `the world reaches the container through the host's address, ${HOST_UPLINK}:18080`,
       seen: `the world got: ${shown(fromWorld)}`,
       hint: 'a DNAT rule in nat PREROUTING for packets that arrive from elsewhere (TODO 5.5), and net.ipv4.ip_forward = 1 (TODO 5.3)',
@@ -162,13 +162,13 @@ describe('chapter 5: network', () => {
     check(again !== undefined && again.code !== 0 && refused.length === 1 && refused[0]!.includes('18080'), {
       expected: 'a second container publishing 18080 is refused: non-zero exit, one line naming the port',
       seen: again ? described(again) : 'not tried',
-      hint: 'prepareHost() calls checkPublish(c) and claimLease(c) before making anything; keep those calls',
+      hint: 'connectNetwork() calls checkPublish(c) and claimLease(c) before making anything; keep those calls',
     });
     const left = [...changes(before, after), ...leasesHere()];
     check(ran.code === 0 && during.some((l) => l.startsWith('link wb0')) && left.length === 0, {
       expected: 'while it runs the host has the bridge wb0; after the run its links, addresses, routes, rules, ip_forward and leases are as before',
       seen: `${described(ran)}; left on the host: ${shown(left.join('\n'))}`,
-      hint: 'cleanupHost(): delete the publish rules, the host\'s veth end, and — when no port is left on it — the bridge\'s rules, the sysctls and the bridge (TODO 5.8)',
+      hint: 'disconnectNetwork(): delete the publish rules, the host\'s veth end, and — when no port is left on it — the bridge\'s rules, the sysctls and the bridge (TODO 5.8)',
     });
   });
 
@@ -183,7 +183,7 @@ describe('chapter 5: network', () => {
     let heard = '';
     probe.stdout!.setEncoding('utf8').on('data', (d: string) => (heard += d));
     // The container's root may change its own routes and sysctls: send 127.0.0.0/8 to the gateway.
-    const web = start(['--publish', '18084:80', '/bin/sh', '-c', [
+    const web = start(['--image', 'web', '--publish', '18084:80', '/bin/sh', '-c', [
       'trap "exit 0" TERM; httpd -p 80 -h /var/www',
       "gw=$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p')",
       // (lo's own routes live in the local table, looked up first: delete them, as an attacker would.)
@@ -214,7 +214,7 @@ describe('chapter 5: network', () => {
       seen: ready ? `the host's 127.0.0.1 services heard: ${shown(heard.replace('listening', '').trim() || 'nothing')}` : 'the container never printed "ready"',
       hint: 'route_localnet=1 on the bridge lets 127.0.0.1 be routed to and from it: add filter INPUT -i wb0 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP to bridgeRules (TODO 5.3)',
     });
-    check(fromHost.includes('Hello from inside a container'), {
+    check(fromHost.includes('Hello from the web image'), {
       expected: 'with the guard in place, the published port still answers the host at 127.0.0.1:18084',
       seen: `host got: ${shown(fromHost)}`,
       hint: 'drop only what is not RELATED, ESTABLISHED or DNAT: replies to the host\'s own connections come back from the bridge to 127.0.0.1 (TODO 5.3)',
@@ -239,12 +239,12 @@ describe('chapter 5: network', () => {
     for (let i = 0; i < 2 && attempt.ready && !attempt.reapedHere; i++) attempt = await killAndClean();
     const { ready, during, clean, after } = attempt;
     const left = [...changes(before, after), ...leasesHere()];
-    // npm run clean also sweeps links and rules by itself, as a safety net; here the chapter's cleanupHost() must have left it none.
+    // npm run clean also sweeps links and rules by itself, as a safety net; here the chapter's disconnectNetwork() must have left it none.
     const swept = clean.split('\n').filter((l) => /cleaned: (link|iptables) /.test(l));
     check(ready && during.some((l) => l.includes('18082')) && left.length === 0 && swept.length === 0, {
-      expected: 'the container published 18082; its runner is killed, npm run clean calls the chapter\'s cleanupHost(), and nothing of it is left on the host',
+      expected: 'the container published 18082; its runner is killed, npm run clean calls the chapter\'s disconnectNetwork(), and nothing of it is left on the host',
       seen: ready ? `left: ${shown(left.join('\n'))}; swept up by npm run clean itself: ${shown(swept.join('\n'))}` : 'the container never printed "ready"',
-      hint: 'cleanupHost() must work from the state file alone: find the lease by c.id, delete what prepareHost() made (TODO 5.8)',
+      hint: 'disconnectNetwork() must work from the state file alone: find the lease by c.id, delete what connectNetwork() made (TODO 5.8)',
     });
   });
 
@@ -261,7 +261,7 @@ describe('chapter 5: network', () => {
     check(oneLine(inUse, /18083/) && /in use/.test(inUse.stderr), {
       expected: 'a host port something listens on is refused: one line naming the port, non-zero exit',
       seen: described(inUse),
-      hint: 'prepareHost() must call checkPublish(c) before it makes anything (it is there in the file: keep it first)',
+      hint: 'connectNetwork() must call checkPublish(c) before it makes anything (it is there in the file: keep it first)',
     });
     check(oneLine(malformed, /--publish/) && oneLine(outOfRange, /--publish/), {
       expected: '--publish 18084 and --publish 70000:80 are refused with one line each, non-zero exit',
@@ -357,7 +357,7 @@ async function killAndClean() {
   const during = host.snapshot();
   box.kill('SIGKILL');
   await box.done;
-  // A killed runner cleans nothing: `npm run clean` (run on this host) calls the chapter's cleanupHost() from the state file.
+  // A killed runner cleans nothing: `npm run clean` (run on this host) calls the stack's cleanup steps from the state file.
   const ran = host.exec([process.execPath, '--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], 30000);
   const clean = stripVTControlCharacters(`${ran.stdout}${ran.stderr}`);
   return { ready, during, clean, after: host.snapshot(), reapedHere: clean.includes(`cleaned up container ${id}`) };

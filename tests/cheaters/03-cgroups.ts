@@ -4,12 +4,19 @@
  * the runner's report would look for. Every graded check must fail on it.
  */
 import { formatAccounting, type Accounting, type CgroupLayout } from '../../toolkit/cgroups/index.ts';
+import { unshare } from '../../toolkit/kernel/index.ts';
 import type { Container, Limits } from '../../toolkit/runtime/container.ts';
 import * as ch2 from '../../solutions/02-namespaces/container.ts';
 import { cgroupDirs as realCgroupDirs, type CgroupDirs } from '../../solutions/03-cgroups/container.ts';
 
-export const createNamespaces = ch2.createNamespaces;
-export const setupContainer = ch2.setupContainer;
+// Chapter 2's walls, through the runner's classic hooks (toolkit/runtime/sequence.ts, ClassicChapter).
+export function createNamespaces(c: Container): void {
+  unshare(ch2.namespaces(c));
+}
+
+export function setupContainer(c: Container): void {
+  for (const step of [ch2.makeMountsPrivate, ch2.bindRootfs, ch2.mountProc, ch2.pivotIntoRootfs, ch2.setHostname]) step(c);
+}
 
 export function cgroupDirs(layout: CgroupLayout, id: string): CgroupDirs {
   return realCgroupDirs(layout, id);

@@ -37,7 +37,7 @@ function staleState(id: string, record: { pid: number; process?: { pid: number; 
     runner: deadPid(),
     runnerStart: '1',
     chapterFile: path.join(PROJECT, 'solutions/01-chroot/container.ts'),
-    container: { id, name: id, hostname: id, rootfs, command: ['/bin/true'], env: [], limits: {}, stats: false, keep: false, network: 'none', publish: [], uidMap: [], gidMap: [] },
+    container: { id, name: id, hostname: id, rootfs, command: ['/bin/true'], env: [], limits: {}, stats: false, keep: false, network: 'none', publish: [], uidMap: [], gidMap: [], rootless: false, plainRootfs: true },
     ...record,
   });
   fs.rmSync(rootfs, { recursive: true });

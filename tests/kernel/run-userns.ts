@@ -4,13 +4,14 @@
  */
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ROOTFS } from '../../toolkit/paths.ts';
+import path from 'node:path';
+import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
 import { ensureRootfs } from '../../toolkit/rootfs/build.ts';
 import { runContainer } from '../../toolkit/runtime/run.ts';
 
 ensureRootfs(ROOTFS);
 const code = await runContainer(
-  fileURLToPath(new URL('./userns-chapter.ts', import.meta.url)),
+  { 2: path.join(PROJECT, 'solutions/02-namespaces/container.ts'), 6: fileURLToPath(new URL('./userns-chapter.ts', import.meta.url)) },
   {
     id: crypto.randomBytes(6).toString('hex'),
     name: 'userns-proof',
@@ -25,6 +26,8 @@ const code = await runContainer(
     publish: [],
     uidMap: [],
     gidMap: [],
+    rootless: false,
+    plainRootfs: true,
   },
   { onStart: (pid) => process.stderr.write(`host-pid ${pid}\n`) },
 );

@@ -38,8 +38,8 @@ export const MUTANTS: readonly Mutant[] = [
   { chapter: 1, step: '1.2', name: 'chdir to the host path', replace: [["chdir('/');", 'chdir(c.rootfs);']] },
 
   // Chapter 2 — namespaces
-  { chapter: 2, step: '2.1', name: 'no unshare', replace: [['unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);', '']] },
-  { chapter: 2, step: '2.1', name: 'no CLONE_NEWPID', replace: [['unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);', 'unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC);']] },
+  { chapter: 2, step: '2.1', name: 'no namespaces', replace: [['return CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;', 'return 0;']] },
+  { chapter: 2, step: '2.1', name: 'no CLONE_NEWPID', replace: [['return CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;', 'return CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;']] },
   { chapter: 2, step: '2.2', name: 'mounts left shared', replace: [["mount(null, '/', null, MS_REC | MS_PRIVATE);", '']] },
   { chapter: 2, step: '2.2', name: 'MS_PRIVATE without MS_REC', replace: [["mount(null, '/', null, MS_REC | MS_PRIVATE);", "mount(null, '/', null, MS_PRIVATE);"]] },
   { chapter: 2, step: '2.3', name: 'no bind mount of the rootfs', replace: [['mount(c.rootfs, c.rootfs, null, MS_BIND | MS_REC);', '']] },
@@ -58,6 +58,7 @@ export const MUTANTS: readonly Mutant[] = [
   { chapter: 3, step: '3.4', name: 'no accounting read', replace: [['export function readAccounting(dirs: CgroupDirs): Accounting {', 'export function readAccounting(dirs: CgroupDirs): Accounting {\n  if (dirs) return { memoryPeakBytes: 0, oomKills: 0, cpuSeconds: 0, forksRefused: 0 };']] },
   { chapter: 3, step: '3.4', name: 'current usage instead of the peak', replace: [["fs.existsSync(`${dirs.dir}/memory.peak`) ? 'memory.peak' : 'memory.current'", "'memory.current'"], ['`${dirs.memory}/memory.max_usage_in_bytes`', '`${dirs.memory}/memory.usage_in_bytes`']] },
   { chapter: 3, step: '3.5', name: 'cgroup not removed', replace: [['for (const dir of allDirs(dirs)) removeCgroupDir(dir);', '']] },
+  { chapter: 3, step: '3.6', name: 'no cgroup namespace', replace: [['unshare(CLONE_NEWCGROUP);', '']] },
 
   // Chapter 5 — network (only the step issue 12 added; the chapter is not among PROVEN yet)
   {

@@ -1,6 +1,6 @@
 /**
- * A chapter's module, for the runner: its host-side steps (createNamespaces,
- * prepareHost, cleanupHost…) run in the runner's own process.
+ * A chapter's module, for the runner: its host-side steps (namespaces,
+ * joinCgroup, connectNetwork…, see toolkit/runtime/sequence.ts) run in the runner's own process.
  *
  * Under tsx or vitest the .ts file is imported as it is. In the built runner
  * (toolkit/run.mjs), a reference solution is already part of the build; any
@@ -13,7 +13,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import type { ChapterSteps } from '../runtime/container.ts';
+/** A chapter file's exports: its steps, by name (toolkit/runtime/sequence.ts). */
+export type ChapterModule = Record<string, unknown>;
 import { type Built, cachedBuild } from './cache.mjs';
 import { describeBuildFailure } from './errors.mjs';
 
@@ -27,11 +28,11 @@ export function runnerBuild(): Built | undefined {
   return (globalThis as Record<symbol, Built | undefined>)[Symbol.for('workbook.runner')];
 }
 
-export async function importChapter(file: string): Promise<ChapterSteps> {
+export async function importChapter(file: string): Promise<ChapterModule> {
   const runner = runnerBuild();
-  if (runner === undefined) return (await import(file)) as ChapterSteps;
+  if (runner === undefined) return (await import(file)) as ChapterModule;
   const output = runner.outputs[file] ?? (await compileChapter(file, runner));
-  return (await import(pathToFileURL(output).href)) as ChapterSteps;
+  return (await import(pathToFileURL(output).href)) as ChapterModule;
 }
 
 async function compileChapter(file: string, runner: Built): Promise<string> {

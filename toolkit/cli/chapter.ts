@@ -8,13 +8,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import chalk from 'chalk';
-import { CHAPTERS, chapterFile, findChapter, supportsOption } from '../chapters.ts';
+import { CHAPTERS, findChapter, hasWallsOf, supportsOption } from '../chapters.ts';
 import { exposureNote } from '../image/config.ts';
 import { processForRun } from '../image/run-config.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
-import { ChapterCompileError, importChapter } from '../build/chapter.ts';
+import { ChapterCompileError } from '../build/chapter.ts';
 import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions } from '../runtime/options.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
@@ -22,9 +22,30 @@ import { runContainer } from '../runtime/run.ts';
 import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
 import { deservesStack, formatStack } from '../runtime/stack.ts';
 import { resolveJoins, startDetached } from '../lifecycle/detach.ts';
+import { loadStack, runPull, stackFiles } from '../runtime/sequence.ts';
+import { explain } from './explain.ts';
 import { requireBuiltRootfs, requireRoot } from './root.ts';
 
-const USAGE = 'usage: npm run chapter <N> [-- [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]\n  chapter options: 3: --memory SIZE --cpus N --pids N --stats   4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]   5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N --unsafe-map-host-root   7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)';
+const USAGE = [
+  'usage: npm run chapter <N> [-- [--solution] [--mine] [--explain] [--name NAME] [--hostname NAME] [--rootfs DIR] [chapter options] [--] [command [args…]]]',
+  '  chapter N takes the options of every chapter up to N: 3: --memory SIZE --cpus N --pids N --stats',
+  '    4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]',
+  '    5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N',
+  '    7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)',
+  '  --solution  chapter N from solutions/     --mine  earlier chapters from your chapters/ (default: solutions/)',
+  '  --explain   print the container\'s steps in order (which function of which file), run nothing',
+].join('\n');
+
+/** Rootless (chapter 6 as an ordinary user): what cannot work without root is refused, one line each, as podman does. */
+const ROOTLESS_REFUSED: Readonly<Record<string, string>> = {
+  '--memory': 'cgroup limits need a cgroup delegated to you (systemd\'s Delegate=yes); rootless runs have none',
+  '--cpus': 'cgroup limits need a cgroup delegated to you (systemd\'s Delegate=yes); rootless runs have none',
+  '--pids': 'cgroup limits need a cgroup delegated to you (systemd\'s Delegate=yes); rootless runs have none',
+  '--stats': 'accounting needs a cgroup of the container\'s own, which rootless runs do not get',
+  '--image': 'the image layer store is root\'s; rootless runs use the plain rootfs',
+  '--keep': 'rootless runs have no image layers to keep',
+  '--publish': 'published ports need the bridge and iptables, which are root\'s (podman uses slirp4netns or pasta instead)',
+};
 
 async function main(argv: string[]): Promise<number> {
   let [first, ...rest] = argv;
@@ -50,7 +71,18 @@ async function main(argv: string[]): Promise<number> {
     const teaching = CHAPTERS.find((c) => c.options.includes(flag));
     throw new UsageError(`${flag} is not part of chapter ${chapter.number}${teaching ? ` (chapter ${teaching.number}, ${teaching.title}, adds it)` : ''}`);
   }
-  requireRoot(chapter);
+  if (options.rootfs !== undefined && options.image !== undefined) {
+    throw new UsageError('--rootfs and --image both name the container\'s root: give one (--rootfs DIR runs on DIR itself, --image on the image\'s layers)');
+  }
+  if (!options.explain) requireRoot(chapter);
+  const rootless = process.getuid?.() !== 0;
+  if (rootless) {
+    const refused = [...options.given].find((flag) => ROOTLESS_REFUSED[flag] !== undefined);
+    if (refused) throw new UsageError(`${refused} needs root: ${ROOTLESS_REFUSED[refused]}`);
+    if (options.given.has('--network') && options.network === 'bridge') {
+      throw new UsageError('--network bridge needs root: the bridge, veth pairs and NAT are the host\'s (rootless runs get --network none: only lo)');
+    }
+  }
   if (process.geteuid?.() === 0) {
     refuseHostRoot('uid', options.uidMap, options.given.has(UNSAFE_HOST_ROOT));
     refuseHostRoot('gid', options.gidMap, options.given.has(UNSAFE_HOST_ROOT));
@@ -61,27 +93,34 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`rootfs not found: ${options.rootfs} is not a directory`);
     }
     refuseHostRootfs(options.rootfs);
+  } else if (options.explain) {
+    // nothing is run: the rootfs need not exist yet
   } else if (process.getuid?.() === 0) {
     ensureRootfs(rootfs, (line) => console.error(chalk.dim(line)));
   } else {
     requireBuiltRootfs(rootfs);
   }
 
-  const file = overriddenFile(chapter.number) ?? chapterFile(chapter, options.solution ? 'solutions' : 'chapters');
-  if (options.image !== undefined) await (await importChapter(file)).pull?.(options.image);
+  const override = overriddenFile(chapter.number);
+  const chosen = stackFiles({ chapter: chapter.number, target: options.solution ? 'solutions' : 'chapters', mine: options.mine }, CHAPTERS);
+  const files = override !== undefined ? { ...chosen, [chapter.number]: override } : chosen;
+  // docker pull, first of all: the image's config is read next (chapter 9 pulls from a registry).
+  if (options.image !== undefined && !options.explain) await runPull(await loadStack(files), options.image);
 
+  // No image layers below chapter 4, in chapters not built on it, with --rootfs DIR, or rootless.
+  const plainRootfs = rootless || options.rootfs !== undefined || !hasWallsOf(chapter.number, 4);
   const c: Container = {
     id: crypto.randomBytes(6).toString('hex'),
     name: options.name,
     hostname: options.hostname,
     rootfs: fs.realpathSync(rootfs),
     // The image's Entrypoint, Cmd, Env, WorkingDir and User, with --entrypoint, the command, --env, --workdir, --user over them.
-    ...processForRun(options, rootfs, supportsOption(chapter, '--image')),
+    ...processForRun(options, rootfs, !plainRootfs),
     limits: options.limits,
     stats: options.stats,
     ...(options.image !== undefined ? { image: options.image } : {}),
     keep: options.keep,
-    network: options.network,
+    network: rootless ? 'none' : options.network,
     publish: options.publish,
     uidMap: options.uidMap,
     gidMap: options.gidMap,
@@ -89,12 +128,18 @@ async function main(argv: string[]): Promise<number> {
     ...(Object.keys(options.join).length > 0 ? { join: resolveJoins(options.join) } : {}),
     ...(Object.keys(options.timeOffsets).length > 0 ? { timeOffsets: options.timeOffsets } : {}),
     privileges: options.privileges,
+    rootless,
+    plainRootfs,
   };
+  if (options.explain) {
+    console.log(explain(chapter.number, files, c));
+    return 0;
+  }
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
   const exposed = exposureNote(c);
   if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
-  if (options.detach) return startDetached(file, c);
-  return runContainer(file, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
+  if (options.detach) return startDetached(files, c);
+  return runContainer(files, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * npm run clean — removes whatever a crashed or killed run left: processes
  * of ours, mounts under the rootfs, host state of stale containers (each
- * chapter's cleanupHost), cgroups, temporary files and old stage bundles.
+ * stack's cleanup steps), cgroups, temporary files and old stage bundles.
  */
 import fs from 'node:fs';
 import path from 'node:path';

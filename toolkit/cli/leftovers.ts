@@ -111,7 +111,7 @@ function ourCgroups(): string[] {
 
 /**
  * Chapter 4: containers' own directories (upper, work, merged) in
- * CONTAINERS_DIR whose runner is gone — a crash, an unfinished cleanupHost,
+ * CONTAINERS_DIR whose runner is gone — a crash, an unfinished cleanup step,
  * or kept on purpose with --keep. Those of running containers are not listed.
  */
 export function leftoverContainerDirs(): string[] {

@@ -7,17 +7,18 @@
  */
 import { describeError } from '../runtime/errors.ts';
 import type { Container } from '../runtime/container.ts';
+import type { StackFiles } from '../runtime/sequence.ts';
 import { runContainer } from '../runtime/run.ts';
 import { BoundedLog } from './bounded-log.ts';
 import { logFile, writeExit } from './records.ts';
 
 async function main(): Promise<number> {
-  const { chapterFile, container } = JSON.parse(process.env.WORKBOOK_DETACHED ?? '{}') as { chapterFile: string; container: Container };
+  const { files, container } = JSON.parse(process.env.WORKBOOK_DETACHED ?? '{}') as { files: StackFiles; container: Container };
   delete process.env.WORKBOOK_DETACHED; // not for the container's stages
   const log = new BoundedLog(logFile(container.id));
   let code = 125;
   try {
-    code = await runContainer(chapterFile, container, {
+    code = await runContainer(files, container, {
       say: (line) => log.write(`workbook: ${line}\n`),
       output: (_fd, chunk) => log.write(chunk),
     });

@@ -14,6 +14,7 @@ import { PROJECT } from '../paths.ts';
 import type { Container, JoinedNamespace } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
+import type { StackFiles } from '../runtime/sequence.ts';
 import { listStates } from '../runtime/state.ts';
 import { readLog } from './bounded-log.ts';
 import { createRecord, findRunning, logFile, recordDir, removeRecord } from './records.ts';
@@ -22,7 +23,7 @@ import { refuseTakenName, withNameLock } from './names.ts';
 const BACKGROUND = fileURLToPath(new URL('./background.ts', import.meta.url));
 
 /** Starts `c` in the background; resolves to this process's exit status once it runs (0) or has failed. */
-export async function startDetached(chapterFile: string, c: Container): Promise<number> {
+export async function startDetached(files: StackFiles, c: Container): Promise<number> {
   withNameLock(() => refuseTakenName(c)); // the runner checks again, under the same lock
   createRecord(c);
   const runnerLog = fs.openSync(path.join(recordDir(c.id), 'runner.log'), 'a', 0o600);
@@ -30,7 +31,7 @@ export async function startDetached(chapterFile: string, c: Container): Promise<
   const runner = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), BACKGROUND], {
     detached: true, // setsid(2): a session and process group of its own, no controlling terminal
     stdio: ['ignore', runnerLog, runnerLog],
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: '', WORKBOOK_DETACHED: JSON.stringify({ chapterFile, container: c }) },
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: '', WORKBOOK_DETACHED: JSON.stringify({ files, container: c }) },
   });
   fs.closeSync(runnerLog);
   let ended: number | null = null;

@@ -5,7 +5,7 @@
  * either. Leases are claimed under the network lock (lock.ts) and created
  * with O_EXCL ('wx'), and they outlive a crashed runner (RUN_DIR is on
  * tmpfs: they go at reboot, with the devices they describe). The runner's
- * cleanupHost() releases a lease; `npm run clean` removes those whose runner
+ * disconnectNetwork() releases a lease; `npm run clean` removes those whose runner
  * is gone. docker keeps the same kind of record (its IPAM store).
  */
 import fs from 'node:fs';

@@ -6,7 +6,7 @@
  *
  *   1. die with the runner (PR_SET_PDEATHSIG), never outlive it
  *   2. wait on fd 3 until the runner has prepared the host side
- *   3. run the chapter's setupContainer() — mounts, pivot_root, hostname —
+ *   3. run the stack's setup steps (sequence.ts) — mounts, pivot_root, hostname —
  *      then the image's WorkingDir and User (finishProcess) — with stdout
  *      pointed at stderr: what reaches stdout is the command's, never the setup's
  *   4. say "exec" on fd 3, give the command its stdout back, and execve it:
@@ -19,9 +19,10 @@ import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, peerClosed, prote
 import { finishProcess } from '../image/process.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
-import type { ChapterSteps, StartMessage } from './container.ts';
+import type { Container, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { deservesStack, formatStack } from './stack.ts';
+import { runSetup, topChapter, type StackModules } from './sequence.ts';
 import { LineReader } from './sync-socket.ts';
 
 const SYNC_FD = 3;
@@ -30,7 +31,7 @@ const dup2 = libc.func('int dup2(int oldfd, int newfd)');
 /** fcntl(2): duplicate onto the lowest free fd ≥ arg, close-on-exec — <asm-generic/fcntl.h>. */
 const F_DUPFD_CLOEXEC = 1030;
 
-export async function childStage(chapter: ChapterSteps): Promise<never> {
+export async function childStage(stack: StackModules): Promise<never> {
   pauseForTest('child-start');
   setParentDeathSignal(SIGKILL);
   // A runner killed before that prctl sent us no signal, and may have said "go" already. Its end of the
@@ -50,7 +51,7 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
 
   let env = [...c.env];
   try {
-    chapter.setupContainer(c);
+    runSetup(stack, c);
     // The image's WorkingDir and User, inside the container's own files (toolkit/image/process.ts).
     env = finishProcess(c);
     // A change of user cleared the parent-death signal until it was set again: a runner that died in between is seen here.
@@ -61,13 +62,14 @@ export async function childStage(chapter: ChapterSteps): Promise<never> {
 
   const [name, ...args] = c.command;
   const file = lookPath(name!, env);
-  if (c.init === true && chapter.runInit !== undefined) {
+  const runInit = stack[topChapter(stack)]?.runInit as ((c: Container, argv: readonly string[]) => Promise<never>) | undefined;
+  if (c.init === true && runInit !== undefined) {
     // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
     fs.writeSync(SYNC_FD, 'init\n');
     dup2(stdout, 1);
     socket.destroy();
     try {
-      await chapter.runInit({ ...c, env }, [file, ...args]);
+      await runInit({ ...c, env }, [file, ...args]);
     } catch (error) {
       fail(`init failed: ${describeError(error)}`, EXIT_SETUP_FAILED, error);
     }

@@ -1,19 +1,22 @@
 /**
- * What a container is, to the workbook: the settings the runner has validated,
- * and the steps a chapter contributes. A chapter module exports some of these
- * steps; the runner calls each at its moment (see stages in README.md):
+ * What a container is, to the workbook: the settings the runner has validated.
+ * The chapters' steps receive it and pass it on; it is a value, never changed
+ * in place (a step that changes it, such as chapter 4 making the overlay the
+ * root, returns a new one). Which step runs when: toolkit/runtime/sequence.ts.
  *
  *   host (runner, Node)                          container (first process)
  *   ───────────────────                          ─────────────────────────
- *   createNamespaces(c)  ← main thread
+ *   create: pull, upper/work/merged
+ *   namespaces: unshare(flags) on the main thread, or nsexec
  *   spawn ─────────────────────────────────────▶ waits on the sync socket
- *   prepareHost(c, pid)  (cgroups, network…)
- *   "go" ──────────────────────────────────────▶ setupContainer(c)
+ *   idmaps, prepare (cgroups, network…)
+ *   "go" ──────────────────────────────────────▶ setup: mounts, pivot_root…
  *                                                execve(command)  — same PID
  *   wait, forward signals ◀───────────────────── exit status
- *   cleanupHost(c)
+ *   cleanup, in reverse
  */
 import type { Privileges } from '../security/privileges.ts';
+import type { Lease } from '../network/leases.ts';
 
 export interface Container {
   /** Unique per run: names state files, never reused while the run lives. */
@@ -52,6 +55,8 @@ export interface Container {
   /** Chapter 5 — a network of its own on the workbook's bridge, or only loopback; published ports. */
   readonly network: 'bridge' | 'none';
   readonly publish: readonly PortMapping[];
+  /** Chapter 5 — the address and link names the host side chose (set by its connectNetwork step; the child stage cannot read RUN_DIR as mapped root). */
+  readonly lease?: Lease;
 
   /** Chapter 6 — user namespace ID mappings (empty: the chapter's default). */
   readonly uidMap: readonly IdMapping[];
@@ -69,6 +74,11 @@ export interface Container {
 
   /** Chapter 7 — capabilities, seccomp, masks (absent: the defaults of toolkit/security/privileges.ts). */
   readonly privileges?: Privileges;
+
+  /** The runner is an ordinary user (chapter 6's rootless mode): no cgroups, no bridge, no image layers. */
+  readonly rootless: boolean;
+  /** No image: the rootfs itself is the root (chapters 1–3; --rootfs DIR or rootless from chapter 4 on). */
+  readonly plainRootfs: boolean;
 }
 
 /** Another container's namespace to join: its name, its first process, and the namespace's link then. */
@@ -105,36 +115,6 @@ export interface IdMapping {
   readonly inside: number;
   readonly outside: number;
   readonly count: number;
-}
-
-export interface ChapterSteps {
-  /**
-   * Host side, first of all — before the image's config is read — and the only
-   * step that may wait on the network: fetch the image `--image` names
-   * (chapter 9 pulls it from a registry when the store lacks it, as docker run does).
-   */
-  pull?(image: string): Promise<void>;
-  /** Host side, on the runner's main thread, just before the first process is spawned. */
-  createNamespaces?(c: Container): void;
-  /**
-   * For namespaces Node cannot make (a user namespace): the flags the
-   * single-threaded stage (nsexec) unshares instead. See nsexec.c.
-   * undefined: no user namespace this time — createNamespaces() makes the rest.
-   */
-  namespacesForNsexec?(c: Container): number | undefined;
-  /** Host side, once the user namespace exists: write its uid_map and gid_map. */
-  writeIdMaps?(c: Container, pid: number): void;
-  /** Host side, after the spawn and before the container's setup runs. */
-  prepareHost?(c: Container, pid: number): void;
-  /** Inside the container, in its first process, before the command is exec'd. */
-  setupContainer(c: Container): void;
-  /**
-   * With c.init (chapter 8): instead of exec'ing the command, the first process
-   * stays as PID 1, runs `argv` as its child and never returns (it exits with the command's status).
-   */
-  runInit?(c: Container, argv: readonly string[]): Promise<never>;
-  /** Host side, after the container has ended — also after a crash or a kill. */
-  cleanupHost?(c: Container): void;
 }
 
 /** The runner's one message to the child stage: the container, and which namespaces are the host's. */

@@ -1,7 +1,7 @@
 /**
  * The runner's command line, checked before anything is created:
  *
- *   [--solution] [--name NAME] [--hostname NAME] [--rootfs DIR]
+ *   [--solution] [--mine] [--explain] [--name NAME] [--hostname NAME] [--rootfs DIR]
  *   [--memory SIZE] [--cpus N] [--pids N] [--stats]          chapter 3
  *   [--image NAME] [--keep]                                  chapter 4
  *   [--env NAME=VALUE]… [--workdir DIR] [--user NAME|UID[:GID]]
@@ -27,6 +27,10 @@ import { UsageError } from './errors.ts';
 
 export interface RunnerOptions {
   solution: boolean;
+  /** Earlier chapters' steps from the learner's chapters/ instead of solutions/. */
+  mine: boolean;
+  /** Print the stack's steps instead of running them. */
+  explain: boolean;
   name: string;
   hostname: string;
   rootfs?: string;
@@ -68,7 +72,7 @@ const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpu
   '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt'];
 /** docker's `--entrypoint ""` clears the image's Entrypoint. */
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
-const FLAGS_ALONE = ['--solution', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only', '--unsafe-map-host-root'];
+const FLAGS_ALONE = ['--solution', '--mine', '--explain', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only', '--unsafe-map-host-root'];
 
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const values = new Map<string, string[]>();
@@ -142,6 +146,8 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const pids = one('--pids');
   return {
     solution: given.has('--solution'),
+    mine: given.has('--mine'),
+    explain: given.has('--explain'),
     name,
     hostname,
     rootfs: one('--rootfs'),

@@ -1,11 +1,11 @@
 /**
  * The parent stage: the runner, on the host, brings one container to life
- * and waits for it. The chapter's steps are called at their moments (see the
- * diagram in container.ts); this file is the glue between them.
+ * and waits for it. The chapters' steps are called at their moments, in the
+ * order of toolkit/runtime/sequence.ts; this file is the glue between them.
  *
  *   runner (node, from the toolkit's cached build)
- *     │ createNamespaces() on the main thread, then spawn:
- *     ├─▶ child stage (bare node) ─ setupContainer() ─ execve(command)
+ *     │ unshare(the stack's clone flags) on the main thread, then spawn:
+ *     ├─▶ child stage (bare node) ─ the setup steps ─ execve(command)
  *     │   or, with a user namespace:
  *     └─▶ nsexec (C) ─ unshare(CLONE_NEWUSER) … fork ─▶ child stage ─ …
  */
@@ -13,10 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
-import { importChapter } from '../build/chapter.ts';
 import { bundleChildStage } from './bundle.ts';
 import { containerCgroups, remaining } from './cgroup-watch.ts';
-import type { ChapterSteps, Container, StartMessage } from './container.ts';
+import type { Container, StartMessage } from './container.ts';
 import { EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { saveNamespaces } from './host-namespaces.ts';
 import { identify } from './identity.ts';
@@ -27,6 +26,7 @@ import { relaySignals } from './signals.ts';
 import { formatStack, raisedInChapter } from './stack.ts';
 import { watchParent } from './parent-watch.ts';
 import { pauseForTest } from '../test-pause.ts';
+import { loadStack, namespacePlan, runCleanup, runCreate, runWithPid, type StackFiles, type StackModules } from './sequence.ts';
 import { reapStaleContainers, removeState, writeState } from './state.ts';
 import { LineReader } from './sync-socket.ts';
 import { refuseTakenName, withNameLock } from '../lifecycle/names.ts';
@@ -41,18 +41,20 @@ export interface RunOptions {
 }
 
 /** Runs the container to its end; resolves to the exit status the runner should exit with. */
-export async function runContainer(chapterFile: string, c: Container, options: RunOptions = {}): Promise<number> {
-  const chapter = await importChapter(chapterFile);
+export async function runContainer(files: StackFiles, given: Container, options: RunOptions = {}): Promise<number> {
+  const stack = await loadStack(files);
   const say = options.say ?? ((line: string) => process.stderr.write(`workbook: ${line}\n`));
-  refuseHostRootfs(c.rootfs);
+  refuseHostRootfs(given.rootfs);
   await reapStaleContainers(say);
-  const stage = await bundleChildStage(chapterFile);
+  const stage = await bundleChildStage(files);
+  const chapterFile = files[Math.max(...Object.keys(files).map(Number))]!;
+  let c = given;
   // What is mounted under the rootfs before the run is not the run's to detach afterwards (leaks.ts).
   const mountsBefore = mountIdsUnder(c.rootfs);
   // A name means one running container (lifecycle/names.ts): checked and claimed at once.
   withNameLock(() => {
     refuseTakenName(c);
-    writeState({ runner: process.pid, chapterFile, container: c, mountsBefore });
+    writeState({ runner: process.pid, chapterFile, stack: files, container: c, mountsBefore });
   });
 
   let child: ChildProcess | undefined;
@@ -60,8 +62,10 @@ export async function runContainer(chapterFile: string, c: Container, options: R
   let stopWatch = () => {};
   let cgroups: string[] = [];
   try {
+    c = runCreate(stack, c);
+    writeState({ runner: process.pid, chapterFile, stack: files, container: c, mountsBefore });
     pauseForTest('before-unshare');
-    child = spawnFirstProcess(chapter, c, stage, options.output !== undefined);
+    child = spawnFirstProcess(stack, c, stage, options.output !== undefined);
     if (options.output) {
       const output = options.output;
       child.stdout!.on('data', (chunk: Buffer) => output(1, chunk));
@@ -86,13 +90,13 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     const exited = exitOf(child);
     const sync = new LineReader(child.stdio[3] as Duplex);
 
-    const pid = await Promise.race([handshake(chapter, c, child, sync, usesNsexec(chapter, c)), exited.then(() => null)]);
+    const pid = await Promise.race([handshake(stack, c, child, sync), exited.then(() => null)]);
     if (pid === null) return await exited;
     containerPid = pid;
     const identity = identify(pid);
-    writeState({ runner: process.pid, chapterFile, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
+    writeState({ runner: process.pid, chapterFile, stack: files, container: c, mountsBefore, pid, ...(identity ? { process: identity } : {}) });
     options.onStart?.(pid);
-    chapter.prepareHost?.(c, pid);
+    c = runWithPid(stack, 'prepare', c, pid);
     cgroups = containerCgroups(pid);
     const start: StartMessage = { container: c, host: { uts: fs.readlinkSync('/proc/thread-self/ns/uts'), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt') } };
     (child.stdio[3] as Duplex).write(`${JSON.stringify(start)}\n`, () => pauseForTest('after-go'));
@@ -106,7 +110,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     return EXIT_SETUP_FAILED;
   } catch (error) {
     say(describeError(error));
-    // A bug in a host-side step of the chapter (createNamespaces, prepareHost…): where, in .ts lines.
+    // A bug in a host-side step of the chapter (namespaces, joinCgroup…): where, in .ts lines.
     if (raisedInChapter(error)) process.stderr.write(`${formatStack(error)}\n`);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -117,7 +121,7 @@ export async function runContainer(chapterFile: string, c: Container, options: R
     stopWatch();
     stopRelay();
     try {
-      chapter.cleanupHost?.(c);
+      runCleanup(stack, c);
     } catch (error) {
       // Reported, not thrown: the state file stays, so `npm run clean` can try again.
       say(`cleanup failed: ${describeError(error)} (npm run clean retries it)`);
@@ -131,11 +135,13 @@ export async function runContainer(chapterFile: string, c: Container, options: R
 }
 
 /**
- * Spawns the container's first process inside the chapter's namespaces. The
- * namespaces are made on this thread just before the spawn and left right
- * after it (host-namespaces.ts), so the runner itself stays on the host.
+ * Spawns the container's first process inside the stack's namespaces. They
+ * are made on this thread just before the spawn and left right after it
+ * (host-namespaces.ts), so the runner itself stays on the host. A user
+ * namespace cannot be made by a multithreaded process: then nsexec makes it,
+ * and every other namespace after it, so that the user namespace owns them.
  */
-function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string, piped = false): ChildProcess {
+function spawnFirstProcess(stack: StackModules, c: Container, stage: string, piped = false): ChildProcess {
   // The child stage needs nothing from our environment; NODE_OPTIONS could load tsx, extra CA certs cost 60 ms.
   // WORKBOOK_* settings (other state folders, e.g. in tests) must mean the same to the child stage.
   const settings = Object.entries(process.env).filter(([k]) => k.startsWith('WORKBOOK_'));
@@ -143,29 +149,24 @@ function spawnFirstProcess(chapter: ChapterSteps, c: Container, stage: string, p
   const stdio = piped ? ['ignore', 'pipe', 'pipe', 'pipe'] as const : ['inherit', 'inherit', 'inherit', 'pipe'] as const;
   const node = [process.execPath, stage];
 
-  const nsexecFlags = chapter.namespacesForNsexec?.(c);
-  if (nsexecFlags !== undefined) {
-    return spawn(nsexecBinary(), [String(nsexecFlags), ...node], { env, stdio: [...stdio] });
+  const plan = namespacePlan(stack, c);
+  if (plan.nsexec !== undefined) {
+    return spawn(nsexecBinary(), [String(plan.nsexec), ...node], { env, stdio: [...stdio] });
   }
   const saved = saveNamespaces();
   try {
-    chapter.createNamespaces?.(c);
+    plan.onMainThread();
     return spawn(node[0]!, node.slice(1), { env, stdio: [...stdio] });
   } finally {
     saved.restore();
   }
 }
 
-/** Whether this container starts through nsexec (a user namespace) — a chapter may decide per container. */
-function usesNsexec(chapter: ChapterSteps, c: Container): boolean {
-  return chapter.namespacesForNsexec?.(c) !== undefined;
-}
-
 /** The nsexec conversation, if any; resolves to the container's first process as the host sees it. */
-async function handshake(chapter: ChapterSteps, c: Container, child: ChildProcess, sync: LineReader, nsexec: boolean): Promise<number> {
-  if (!nsexec) return child.pid!;
+async function handshake(stack: StackModules, c: Container, child: ChildProcess, sync: LineReader): Promise<number> {
+  if (namespacePlan(stack, c).nsexec === undefined) return child.pid!;
   if ((await sync.next()) !== 'userns') throw new Error('nsexec ended before making the user namespace');
-  chapter.writeIdMaps?.(c, child.pid!);
+  runWithPid(stack, 'idmaps', c, child.pid!);
   (child.stdio[3] as Duplex).write('mapped\n');
   const line = await sync.next();
   const match = /^pid (\d+)$/.exec(line ?? '');

@@ -1,21 +1,23 @@
 /**
  * A small file per running container in RUN_DIR, so that `npm run clean`
  * can find what a crashed or killed runner left behind and undo it. Each
- * chapter's cleanupHost() must work from these facts alone.
+ * cleanup step of its stack (stack.ts) must work from these facts alone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { importChapter } from '../build/chapter.ts';
 import { RUN_DIR } from '../paths.ts';
 import type { Container } from './container.ts';
 import { detachLeakedMounts } from './leaks.ts';
 import { identify, killIfStillRuns, stillRuns, type ProcessIdentity } from './identity.ts';
+import { loadStack, runCleanup, type StackFiles } from './sequence.ts';
 
 export interface ContainerState {
   /** The runner's PID: while it lives, the container is not stale. */
   runner: number;
-  /** The chapter file whose cleanupHost() undoes this container's host changes. */
+  /** The top chapter's file (the one run). */
   chapterFile: string;
+  /** Every file of the container's stack (sequence.ts): their cleanup steps undo its host changes. */
+  stack?: StackFiles;
   container: Container;
   /** The runner's start time (/proc/PID/stat field 22): with `runner`, which process that was (identity.ts). */
   runnerStart?: string;
@@ -101,7 +103,7 @@ export function runnerLives(state: ContainerState): boolean {
 /**
  * Undo what containers of dead runners left (a runner killed with SIGKILL
  * cannot clean up after itself): kill their first process if it still
- * lives (the same process, not only the same PID), run their chapter's cleanupHost(), forget them. Called by every
+ * lives (the same process, not only the same PID), run the cleanup steps of their stack (sequence.ts), forget them. Called by every
  * runner at start and by `npm run clean`.
  */
 export async function reapStaleContainers(say: (line: string) => void): Promise<void> {
@@ -113,14 +115,13 @@ export async function reapStaleContainers(say: (line: string) => void): Promise<
     // Only the recorded process itself: its PID may belong to someone else by now (identity.ts).
     if (state.process !== undefined) killIfStillRuns(state.process);
     try {
-      const chapter = await importChapter(state.chapterFile);
-      chapter.cleanupHost?.(state.container);
+      runCleanup(await loadStack(state.stack ?? {}), state.container);
       if (state.mountsBefore !== undefined) detachLeakedMounts(state.container.rootfs, state.mountsBefore, say);
       say(`cleaned up container ${state.container.id}, left by a runner that was killed`);
     } catch (error) {
-      // A chapter's unfinished cleanupHost() must not block every later run: forget the record;
+      // A chapter's unfinished cleanup step must not block every later run: forget the record;
       // what it left (cgroups, directories) is found on the machine itself by `npm run clean`.
-      say(`container ${state.container.id} (left by a killed runner): its cleanupHost() failed: ${(error as Error).message}; run npm run clean`);
+      say(`container ${state.container.id} (left by a killed runner): a cleanup step failed: ${(error as Error).message}; run npm run clean`);
     }
     removeState(state.container.id);
   }

@@ -1,0 +1,42 @@
+/**
+ * npm run chapter N -- --explain [options] — the container's steps in the
+ * order they will run (toolkit/runtime/sequence.ts), each with the chapter, the
+ * file and the function that does it: `docker run`'s sequence made visible.
+ * Nothing is created.
+ */
+import chalk from 'chalk';
+import type { Container } from '../runtime/container.ts';
+import { SIDE, shortPath, stepsOf, type Phase, type StackFiles } from '../runtime/sequence.ts';
+
+const PHASE_TITLE: Readonly<Record<Phase, string>> = {
+  create: 'docker pull + create (host, before any namespace)',
+  namespaces: 'namespaces (host: the clone flags; unshare(2) on the main thread, or nsexec with a user namespace)',
+  enter: 'host, on the main thread after the unshare: namespaces joined or made there',
+  idmaps: 'user namespace maps (host, while nsexec waits)',
+  prepare: 'host side, before the command runs',
+  setup: 'inside: the container\'s first process, then execve(command) as PID 1',
+  cleanup: 'after the end (host; also after a crash, from the state file)',
+};
+
+export function explain(chapter: number, files: StackFiles, c: Container): string {
+  const lines = [chalk.bold(`chapter ${chapter}: the container, step by step`), ''];
+  let phase: Phase | undefined;
+  let n = 0;
+  for (const spec of stepsOf(chapter)) {
+    const file = files[spec.chapter];
+    if (file === undefined) continue;
+    if (spec.phase !== phase) {
+      phase = spec.phase;
+      lines.push(chalk.underline(`${SIDE[phase]} — ${PHASE_TITLE[phase]}`));
+    }
+    const whose = file.includes('/solutions/') ? chalk.dim('reference') : chalk.cyan('yours');
+    const where = `${shortPath(file)} ${chalk.bold(`${spec.step}()`)}`;
+    const todos = spec.todos ? chalk.dim(` TODO ${spec.todos}`) : chalk.dim(' given');
+    const skipped = spec.when !== undefined && !spec.when(c);
+    const mark = skipped ? chalk.dim('  -') : `${String(++n).padStart(3)}`;
+    lines.push(`${mark}  ${where}${todos}  ${whose}`);
+    lines.push(`       ${skipped ? chalk.dim(`skipped: ${spec.unless ?? 'not for this container'}`) : spec.does}`);
+  }
+  if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${JSON.stringify(c.command.join(' '))} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+  return lines.join('\n');
+}

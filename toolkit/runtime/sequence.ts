@@ -1,0 +1,273 @@
+/**
+ * The stack: chapter N's container is chapter N−1's with one more wall. Every
+ * chapter exports its steps as plain functions; SEQUENCE below says, once for
+ * all chapters, in which order they run — the sequence `docker run` goes
+ * through, from pull to cleanup — and the runner walks it:
+ *
+ *   host     create      docker pull + create: layers, upper/work/merged   (4, 6)
+ *   host     namespaces  the clone flags each wall needs; the runtime unshares
+ *                        them, or nsexec does when one is CLONE_NEWUSER  (2, 5, 6)
+ *   host     idmaps      uid_map and gid_map, while nsexec waits          (6)
+ *   host     prepare     cgroup limits, veth and NAT: before the command runs (3, 5)
+ *   inside   setup       cgroup namespace, mounts, overlay, /proc, network,
+ *                        pivot_root, hostname; then execve(command)  (2, 3, 4, 5, 6)
+ *   host     cleanup     in the reverse order, after the end or a crash  (3, 4, 5, 6)
+ *
+ * For chapter N, chapter N's steps come from the file being graded (the
+ * learner's, or the reference with --solution); every earlier chapter's from
+ * solutions/ — so a learner stuck in chapter 3 can still do chapter 4 — or,
+ * with --mine, from the learner's own chapters/. `npm run chapter N --
+ * --explain` prints the walk without running it.
+ */
+import path from 'node:path';
+import { importChapter } from '../build/chapter.ts';
+import { chapterFile, hasWallsOf, type Target } from '../chapters.ts';
+import { CLONE_NEWUSER, unshare } from '../kernel/index.ts';
+import { PROJECT } from '../paths.ts';
+import type { Container } from './container.ts';
+
+export type Phase = 'create' | 'namespaces' | 'enter' | 'idmaps' | 'prepare' | 'setup' | 'cleanup';
+export type Side = 'host' | 'inside';
+
+export const SIDE: Readonly<Record<Phase, Side>> = {
+  create: 'host', namespaces: 'host', enter: 'host', idmaps: 'host', prepare: 'host', setup: 'inside', cleanup: 'host',
+};
+
+/** What a step is given: host steps after the spawn also get the container's first process, as the host sees it. */
+export type CreateStep = (c: Container) => Container | void;
+export type NamespacesStep = (c: Container) => number;
+export type PidStep = (c: Container, pid: number) => Container | void;
+export type ContainerStep = (c: Container) => void;
+
+export interface StepSpec {
+  /** The chapter whose file exports the step. */
+  readonly chapter: number;
+  /** The exported function's name. */
+  readonly step: string;
+  readonly phase: Phase;
+  /** The TODOs the learner writes in it (none: given code). */
+  readonly todos?: string;
+  /** What it does, in docker's terms. */
+  readonly does: string;
+  /** Only in chapters up to this one (chapter 1's chroot gives way to chapter 2's pivot_root). */
+  readonly until?: number;
+  /** When the step applies to this container; `unless` says why it is skipped otherwise. */
+  readonly when?: (c: Container) => boolean;
+  readonly unless?: string;
+}
+
+const mapped = (c: Container) => !c.rootless;
+const withImage = (c: Container) => !c.plainRootfs;
+const PLAIN = 'no image: the plain rootfs is the root (--rootfs DIR, or rootless: the layer store is root\'s)';
+
+/** Every step of every chapter, in the order it runs. New chapters add theirs here. */
+export const SEQUENCE: readonly StepSpec[] = [
+  // docker pull + docker create
+  { chapter: 4, step: 'prepareImage', phase: 'create', does: 'pull: the image\'s layers unpacked once into the layer store; create: the container\'s empty upper/, work/, merged/', when: withImage, unless: PLAIN },
+  { chapter: 6, step: 'shiftImageLayers', phase: 'create', does: 'the layers as container root must own them: copies chowned into the mapped range, cached per mapping', when: withImage, unless: PLAIN },
+  { chapter: 4, step: 'useMergedAsRootfs', phase: 'create', todos: '4.3', does: 'the overlay\'s merged/ becomes the container\'s root filesystem', when: withImage, unless: PLAIN },
+
+  // clone flags: unshare(2) on the runner's main thread, or nsexec
+  { chapter: 2, step: 'namespaces', phase: 'namespaces', todos: '2.1', does: 'mount, UTS, IPC and PID namespaces' },
+  { chapter: 5, step: 'namespaces', phase: 'namespaces', todos: '5.1', does: 'a network namespace: its own lo, routes, ports and firewall' },
+  { chapter: 6, step: 'namespaces', phase: 'namespaces', todos: '6.1', does: 'a user namespace, made first and alone by nsexec, so that it owns all the others' },
+  // on the runner's main thread, after the unshare and before the spawn
+  { chapter: 8, step: 'joinNamespaces', phase: 'enter', todos: '8.7', does: 'a pod: setns(2) into another container\'s network, IPC or PID namespace (--network container:NAME…)', when: (c) => c.join !== undefined, unless: 'not in a pod' },
+  { chapter: 8, step: 'createTimeNamespace', phase: 'enter', todos: '8.8', does: 'a time namespace with the clocks\' offsets (--monotonic-offset, --boottime-offset)', when: (c) => c.timeOffsets !== undefined, unless: 'no clock offsets' },
+  { chapter: 6, step: 'writeIdMaps', phase: 'idmaps', todos: '6.2, 6.3', does: 'uid_map and gid_map: root inside is an unprivileged uid outside' },
+
+  // the host side, before the command runs
+  { chapter: 6, step: 'ownWritableLayer', phase: 'prepare', todos: '6.4', does: 'the container\'s writable layer (upper/ and work/, or its own /tmp rootless) given to the host uid that is root inside' },
+  { chapter: 3, step: 'joinCgroup', phase: 'prepare', todos: '3.1–3.3', does: 'a cgroup of its own with the limits (-m, --cpus, --pids), the first process moved in', when: mapped, unless: 'rootless: cgroups need delegation (systemd), which the workbook does not ask for' },
+  { chapter: 5, step: 'connectNetwork', phase: 'prepare', todos: '5.2–5.5', does: 'the bridge, a veth pair into the container, NAT out and DNAT for -p (with --network none: nothing)' },
+
+  // inside, in the first process, before execve
+  { chapter: 1, step: 'changeRoot', phase: 'setup', todos: '1.1', does: 'chroot(2) into the rootfs', until: 1 },
+  { chapter: 1, step: 'enterRoot', phase: 'setup', todos: '1.2', does: 'chdir(2) to the new "/"', until: 1 },
+  { chapter: 3, step: 'enterCgroupNamespace', phase: 'setup', todos: '3.6', does: 'a cgroup namespace, made once the process is in its cgroup: that cgroup is its "/"', when: mapped, unless: 'rootless: no cgroup of its own' },
+  { chapter: 2, step: 'makeMountsPrivate', phase: 'setup', todos: '2.2', does: 'no mount event propagates to or from the host' },
+  { chapter: 4, step: 'mountOverlay', phase: 'setup', todos: '4.1, 4.2', does: 'overlayfs: the image\'s layers read-only, upper/ on top, mounted on merged/', when: withImage, unless: PLAIN },
+  { chapter: 6, step: 'mountOwnTmp', phase: 'setup', does: 'on the shared plain rootfs (owned by host root): a /tmp of its own', when: (c) => c.plainRootfs, unless: 'the overlay\'s upper layer is the container\'s to write' },
+  { chapter: 6, step: 'bindDevices', phase: 'setup', does: 'the host\'s /dev/null, zero, full, random, urandom, tty bound in: device files on a user namespace\'s overlay never open', when: withImage, unless: PLAIN },
+  { chapter: 4, step: 'bindVolumes', phase: 'setup', does: '--volume: host directories bound into the new root (recursive; :ro made read-only)', when: (c) => (c.volumes?.length ?? 0) > 0, unless: 'no --volume' },
+  { chapter: 2, step: 'bindRootfs', phase: 'setup', todos: '2.3', does: 'the root filesystem bound onto itself: a mount point, as pivot_root needs' },
+  { chapter: 2, step: 'mountProc', phase: 'setup', todos: '2.4', does: 'a /proc of the new PID namespace' },
+  { chapter: 3, step: 'mountCgroupfs', phase: 'setup', does: 'on cgroup v2: its own cgroup tree, read-only, at /sys/fs/cgroup', when: mapped, unless: 'rootless' },
+  { chapter: 5, step: 'configureNetwork', phase: 'setup', todos: '5.6, 5.7', does: 'lo up; eth0 named, addressed, up, with the default route via the bridge' },
+  { chapter: 2, step: 'pivotIntoRootfs', phase: 'setup', todos: '2.5', does: 'pivot_root(2): the rootfs becomes "/", the host\'s old root is detached' },
+  { chapter: 2, step: 'setHostname', phase: 'setup', todos: '2.6', does: 'sethostname(2) in its own UTS namespace' },
+
+  // after the end — also after a crash, from the state file alone
+  { chapter: 6, step: 'removeOwnTmp', phase: 'cleanup', does: 'the container\'s own /tmp (plain rootfs)', when: (c) => c.plainRootfs, unless: 'the writable layer goes with the container (chapter 4)' },
+  { chapter: 5, step: 'disconnectNetwork', phase: 'cleanup', todos: '5.8', does: 'DNAT rules, the veth pair; the bridge and its rules with the last container', when: (c) => c.network === 'bridge', unless: '--network none' },
+  { chapter: 3, step: 'removeContainerCgroup', phase: 'cleanup', todos: '3.4, 3.5', does: 'accounting read, then the cgroup removed', when: mapped, unless: 'rootless' },
+  { chapter: 4, step: 'removeWritableLayer', phase: 'cleanup', todos: '4.4', does: 'the container\'s upper/ dropped (unless --keep); the image\'s layers stay', when: withImage, unless: PLAIN },
+];
+
+/** Which file each chapter of the stack comes from. */
+export type StackFiles = Readonly<Record<number, string>>;
+
+export interface StackChoice {
+  /** The chapter being run. */
+  chapter: number;
+  /** Where chapter N's own file comes from: the learner's, or the reference (--solution). */
+  target: Target;
+  /** --mine: earlier chapters from the learner's chapters/ instead of solutions/. */
+  mine: boolean;
+}
+
+/** The steps of chapter N's container, in order. */
+export function stepsOf(chapter: number): StepSpec[] {
+  return SEQUENCE.filter((s) => hasWallsOf(chapter, s.chapter) && (s.until === undefined || chapter <= s.until));
+}
+
+/** The files the stack of chapter N is made of: only chapters that contribute a step. */
+export function stackFiles(choice: StackChoice, chapters: readonly { number: number; slug: string }[]): StackFiles {
+  const files: Record<number, string> = {};
+  // The chapter run is always in its stack, even with no step in SEQUENCE (chapter 8: its init, run by the child stage).
+  for (const spec of [{ chapter: choice.chapter }, ...stepsOf(choice.chapter)]) {
+    if (files[spec.chapter] !== undefined) continue;
+    const info = chapters.find((c) => c.number === spec.chapter);
+    if (info === undefined) continue;
+    const target = spec.chapter === choice.chapter ? choice.target : choice.mine ? 'chapters' : 'solutions';
+    files[spec.chapter] = chapterFile(info as Parameters<typeof chapterFile>[0], target);
+  }
+  return files;
+}
+
+/** The loaded modules of a stack, by chapter number. */
+export type StackModules = Readonly<Record<number, Record<string, unknown>>>;
+
+export async function loadStack(files: StackFiles): Promise<StackModules> {
+  const modules: Record<number, Record<string, unknown>> = {};
+  for (const [chapter, file] of Object.entries(files)) modules[Number(chapter)] = await importChapter(file);
+  return modules;
+}
+
+/** The top chapter of a stack. */
+export function topChapter(files: StackFiles | StackModules): number {
+  return Math.max(...Object.keys(files).map(Number));
+}
+
+/** Thrown when a chapter file lacks a step the sequence needs (e.g. renamed by the learner). */
+export class MissingStepError extends Error {
+  override readonly name = 'MissingStepError';
+}
+
+/** The steps of one phase that apply to `c`, each bound to its function. */
+export function phaseSteps<F>(modules: StackModules, phase: Phase, c: Container): { spec: StepSpec; run: F }[] {
+  const top = topChapter(modules);
+  // A chapter absent from the stack contributes nothing (a test's partial stack, tests/kernel).
+  const specs = stepsOf(top).filter((s) => s.phase === phase && modules[s.chapter] !== undefined && (s.when?.(c) ?? true));
+  return specs.map((spec) => {
+    const fn = modules[spec.chapter]?.[spec.step];
+    if (typeof fn !== 'function') {
+      throw new MissingStepError(`chapter ${spec.chapter}'s file does not export ${spec.step}() — the step "${spec.does}" (toolkit/runtime/sequence.ts)`);
+    }
+    return { spec, run: fn as F };
+  });
+}
+
+/**
+ * A chapter that composes its own container exports the runner's classic
+ * hooks instead of steps of SEQUENCE (chapter 7, built before the sequence
+ * existed): the stack is that one file, and each phase calls its hook.
+ */
+export interface ClassicChapter {
+  createNamespaces?(c: Container): void;
+  namespacesForNsexec?(c: Container): number | undefined;
+  writeIdMaps?(c: Container, pid: number): void;
+  prepareHost?(c: Container, pid: number): void;
+  setupContainer(c: Container): void;
+  cleanupHost?(c: Container): void;
+}
+
+export function classicOf(modules: StackModules): ClassicChapter | undefined {
+  const top = modules[topChapter(modules)];
+  return typeof top?.setupContainer === 'function' ? (top as unknown as ClassicChapter) : undefined;
+}
+
+/** How the first process gets its namespaces: nsexec's flags (a user namespace among them), or a call on the runner's main thread before the spawn. */
+export interface NamespacePlan {
+  nsexec?: number;
+  onMainThread(): void;
+}
+
+export function namespacePlan(modules: StackModules, c: Container): NamespacePlan {
+  const classic = classicOf(modules);
+  if (classic !== undefined) {
+    const nsexec = classic.namespacesForNsexec?.(c);
+    return { ...(nsexec !== undefined ? { nsexec } : {}), onMainThread: () => classic.createNamespaces?.(c) };
+  }
+  const flags = namespaceFlags(modules, c);
+  if ((flags & CLONE_NEWUSER) !== 0) return { nsexec: flags, onMainThread: () => {} };
+  return {
+    onMainThread: () => {
+      if (flags !== 0) unshare(flags);
+      for (const { run } of phaseSteps<ContainerStep>(modules, 'enter', c)) run(c);
+    },
+  };
+}
+
+/** Runs the create phase: each step may hand back a changed Container (a value, never mutated). */
+export function runCreate(modules: StackModules, c: Container): Container {
+  if (classicOf(modules) !== undefined) return c;
+  for (const { run } of phaseSteps<CreateStep>(modules, 'create', c)) c = run(c) ?? c;
+  return c;
+}
+
+/** docker pull, before anything else (the image's config is read next): each chapter's pull step, in order (chapter 9: from a registry). */
+export async function runPull(modules: StackModules, image: string): Promise<void> {
+  for (const [n, m] of Object.entries(modules)) {
+    if (!hasWallsOf(topChapter(modules), Number(n))) continue;
+    const pull = m.pull as ((image: string) => Promise<void>) | undefined;
+    if (typeof pull === 'function') await pull(image);
+  }
+}
+
+/** The union of every wall's clone flags. */
+export function namespaceFlags(modules: StackModules, c: Container): number {
+  return phaseSteps<NamespacesStep>(modules, 'namespaces', c).reduce((flags, { run }) => flags | run(c), 0);
+}
+
+/** idmaps and prepare: host steps that know the container's first process; a prepare step may hand back a changed Container (chapter 5 adds its lease). */
+export function runWithPid(modules: StackModules, phase: 'idmaps' | 'prepare', c: Container, pid: number): Container {
+  const classic = classicOf(modules);
+  if (classic !== undefined) {
+    if (phase === 'idmaps') classic.writeIdMaps?.(c, pid);
+    else classic.prepareHost?.(c, pid);
+    return c;
+  }
+  for (const { run } of phaseSteps<PidStep>(modules, phase, c)) c = run(c, pid) ?? c;
+  return c;
+}
+
+/** Inside the container: the setup steps, in order. */
+export function runSetup(modules: StackModules, c: Container): void {
+  const classic = classicOf(modules);
+  if (classic !== undefined) return classic.setupContainer(c);
+  for (const { run } of phaseSteps<ContainerStep>(modules, 'setup', c)) run(c);
+}
+
+/**
+ * The cleanup steps; every one runs even if an earlier one failed (a leftover
+ * cgroup must not keep the network from being undone). The first error is thrown after.
+ */
+export function runCleanup(modules: StackModules, c: Container): void {
+  const classic = classicOf(modules);
+  if (classic !== undefined) return classic.cleanupHost?.(c);
+  let first: unknown;
+  for (const { run } of phaseSteps<ContainerStep>(modules, 'cleanup', c)) {
+    try {
+      run(c);
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+/** A project path as the learner reads it: solutions/04-overlayfs/container.ts. */
+export function shortPath(file: string): string {
+  return path.relative(PROJECT, file);
+}
