@@ -15,6 +15,7 @@ import { PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import type { ContainerState } from '../../toolkit/runtime/state.ts';
 import { containerDirs } from '../../toolkit/image/containers.ts';
 import { containerTmpDir, mappedRange } from '../../toolkit/userns/index.ts';
+import { workbookCgroups } from '../support/cgroups.ts';
 import { processesWith, settle } from '../support/host.ts';
 
 /** Mapped mode's default (toolkit/userns/mapped-range.ts): container 0 is host 1000000000 on a default system, a range no user owns. */
@@ -120,6 +121,37 @@ describe('chapter 6: user namespaces', () => {
       expected: 'the two sleeps are gone once the runner is killed, and the next run removes the dead runner\'s container directory (upper, work, merged)',
       seen: ready ? `processes left: ${left.length}; next run: ${described(next)}; container directory left: ${tmpLeft}` : 'the container never printed "ready"',
       hint: 'the cleanup steps work from the Container alone (removeWritableLayer, TODO 4.4); nsexec and PID 1 die with the runner (PR_SET_PDEATHSIG)',
+    });
+  });
+
+  test('the whole stack leaves nothing — cgroup, network, overlay, state, processes — after a normal end, a SIGKILL of the container and a SIGKILL of the runner', async () => {
+    const port = 18200 + Math.floor(Math.random() * 500);
+    const leftOf = (id: string) => {
+      const rules = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`workbook:${id}`));
+      const cgroups = workbookCgroups().filter((d) => d.endsWith(`workbook-${id}`));
+      const files = [containerDirs({ id }).dir, path.join(RUN_DIR, 'containers', `${id}.json`)].filter((f) => fs.existsSync(f));
+      return [...rules.map((r) => `rule ${r}`), ...cgroups.map((d) => `cgroup ${d}`), ...files.map((f) => `file ${f}`)];
+    };
+    const seen: string[] = [];
+    for (const ending of ['normal end', 'SIGKILL of the container', 'SIGKILL of the runner'] as const) {
+      const tag = `${51 + Math.floor(Math.random() * 1000) / 1000}`;
+      const run = new Running(6, ['--memory', '64m', '--pids', '64', '--image', 'web', '--publish', `${port}:80`, '/bin/sh', '-c',
+        `trap "exit 0" TERM; httpd -p 80 -h /var/www; echo ready; sleep ${tag} & wait`]);
+      const ready = await run.waitFor('ready');
+      const state = ready ? stateOf(RUN_DIR, run.process.pid!) : undefined;
+      if (ending === 'normal end') run.kill('SIGTERM');
+      else if (ending === 'SIGKILL of the container' && state?.pid !== undefined) process.kill(state.pid, 'SIGKILL');
+      else run.kill('SIGKILL');
+      await run.done;
+      if (ending === 'SIGKILL of the runner') await runChapter(6, [...NO_NET, 'true']); // the next run reaps a dead runner's container
+      const procs = await settle(() => processesWith(`sleep ${tag}`), (v) => v.length === 0);
+      const left = state ? await settle(() => leftOf(state.container.id), (v) => v.length === 0) : ['(the container never printed "ready")'];
+      seen.push(...[...left, ...procs.map((p) => `process ${p}`)].map((l) => `${ending}: ${l}`));
+    }
+    check(seen.length === 0, {
+      expected: 'after each ending, no iptables rule, cgroup, container directory (upper, work, merged), state file or process of that container',
+      seen: shown(seen.join('\n')),
+      hint: 'every cleanup step runs after every ending, from the Container alone: removeWritableLayer (TODO 4.4), removeContainerCgroup (TODO 3.5), disconnectNetwork (TODO 5.8)',
     });
   });
 
