@@ -37,6 +37,11 @@ export function explain(chapter: number, files: StackFiles, c: Container): strin
     lines.push(`${mark}  ${where}${todos}  ${whose}`);
     lines.push(`       ${skipped ? chalk.dim(`skipped: ${spec.unless ?? 'not for this container'}`) : spec.does}`);
   }
+  if (phase === undefined) {
+    // Not in SEQUENCE: the chapter composes its own container with the classic hooks (sequence.ts, ClassicChapter).
+    const file = files[chapter];
+    lines.push(`  ${file ? shortPath(file) : `chapter ${chapter}`} composes its own container: createNamespaces() or namespacesForNsexec(), writeIdMaps(), prepareHost() on the host; setupContainer() inside; cleanupHost() after`);
+  }
   if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${JSON.stringify(c.command.join(' '))} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
   return lines.join('\n');
 }
