@@ -82,8 +82,9 @@ beforeAll(async () => {
   tamper = await startFront({
     upstream: anon.host,
     mapPath: (p) => p.replace(/^\/v2\/(tamper|slow)\//, '/v2/workbook/'),
-    corrupt: (p) => p.startsWith('/v2/tamper/') && p.includes('/blobs/'),
-    throttle: { match: (p) => p.startsWith('/v2/slow/') && p.includes('/blobs/'), bytesPerSecond: 256 * 1024 },
+    // /tamper/web: the config arrives corrupt, then the base layer slowly — time to look at the store in between.
+    corrupt: (p) => p === `/v2/tamper/web/blobs/${web.config.digest}`,
+    throttle: { match: (p) => (p.startsWith('/v2/slow/') && p.includes('/blobs/')) || p === `/v2/tamper/web/blobs/${web.layers[0]!.digest}`, bytesPerSecond: 256 * 1024 },
     answer: (p) => {
       if (p.startsWith('/v2/odd/x/manifests/')) return json({ schemaVersion: 2, mediaType: 'application/vnd.example.unknown+json', config: web.config, layers: web.layers });
       if (p.startsWith('/v2/big/x/manifests/')) return { status: 200, headers: { 'content-type': OCI_MANIFEST }, body: Buffer.alloc(5 * 1024 * 1024, 0x20) };
@@ -144,10 +145,15 @@ const digestOf = (l: AccessLogLine) => /sha256:[a-f0-9]{64}/.exec(l.path)?.[0] ?
 /** Every file of the store's blobs/sha256, and whether its bytes hash to its name — hashed here, from the host. */
 function storeBlobs(store: string): { name: string; ok: boolean }[] {
   const dir = path.join(store, 'pulled', 'blobs', 'sha256');
-  return (fs.existsSync(dir) ? fs.readdirSync(dir) : []).map((name) => ({
-    name: `sha256:${name}`,
-    ok: crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex') === name,
-  }));
+  return (fs.existsSync(dir) ? fs.readdirSync(dir) : []).flatMap((name) => {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.join(dir, name));
+    } catch {
+      return []; // removed between readdir and read (a failed pull cleaning up)
+    }
+    return [{ name: `sha256:${name}`, ok: crypto.createHash('sha256').update(bytes).digest('hex') === name }];
+  });
 }
 
 function named(store: string): string[] {
@@ -171,6 +177,21 @@ function oneLine(p: Pull): string | null {
 }
 
 const short = (d: string) => d.slice(7, 19);
+
+/**
+ * The hint, from what the pull said when it failed: an unfinished step names
+ * itself; the registry's answers point at the step that shapes the request.
+ * Otherwise the check's own hint.
+ */
+function blame(p: Ran, otherwise: string): string {
+  const todo = /not done yet: (9\.\d)/.exec(p.stderr)?.[1];
+  if (todo) return `TODO ${todo} is not done yet`;
+  if (p.code === 0) return otherwise;
+  if (/accept header/i.test(p.stderr)) return 'the registry says the Accept header leaves out the OCI types: fetchManifest (TODO 9.4) must name all four';
+  if (/token from .*: 401 /.test(p.stderr)) return 'the token server refused: authorize (TODO 9.2) asks the realm with the user\'s credentials as Basic';
+  if (/: 401 /.test(p.stderr)) return 'the registry answered 401: openSession (TODO 9.1) must answer the challenge with authorize() (TODO 9.2), and registryFetch (TODO 9.3) send it';
+  return otherwise;
+}
 
 // ─── The checks ─────────────────────────────────────────────────────────────
 
@@ -203,7 +224,7 @@ describe('chapter 9: registry', () => {
     check(ok, {
       expected: `exit 0; the registry's access log: GET /v2/workbook/web/manifests/latest, then each of ${wanted.map(short).join(', ')} once by /blobs/<digest>; in the store each blob hashes to its name, the layers are unpacked, and the image is named`,
       seen: `${described(first)}; blobs fetched: ${fetched.map(short).join(', ') || 'none'}; store: ${blobs.map((b) => `${short(b.name)}${b.ok ? '' : ' (WRONG DIGEST)'}`).join(', ') || 'empty'}; named: ${named(store).join(', ') || 'nothing'}`,
-      hint: 'pullImage (TODO 9.7) fetches the manifest (9.4), then the config and each layer with downloadBlob (TODO 9.6), and hands the image to installImage()',
+      hint: blame(first, 'pullImage (TODO 9.7) fetches the manifest (9.4), then the config and each layer with downloadBlob (TODO 9.6), and hands the image to installImage()'),
     });
   });
 
@@ -213,7 +234,7 @@ describe('chapter 9: registry', () => {
     check(first?.code === 0 && again.code === 0 && manifest.length >= 1 && blobGets(again.log).length === 0, {
       expected: 'exit 0, the manifest fetched again (a tag can move), and no /blobs/ request at all: 0 bytes',
       seen: `${described(again)}; manifest requests: ${manifest.length}; blob requests: ${blobGets(again.log).length}, ${blobBytes(again.log)} bytes`,
-      hint: 'a layer the store has (layerInStore) and a config it has (blobInStore) are not downloaded again (TODO 9.7)',
+      hint: blame(again, 'a layer the store has (layerInStore) and a config it has (blobInStore) are not downloaded again (TODO 9.7)'),
     });
   });
 
@@ -225,7 +246,7 @@ describe('chapter 9: registry', () => {
     check(first?.code === 0 && d.code === 0 && base === web.layers[0]!.digest && !fetched.includes(base) && own.every((o) => fetched.includes(o)), {
       expected: `demo's config and its 2 own layers fetched; the base ${short(base)}… (web's too, already in the store) not fetched`,
       seen: `${described(d)}; fetched: ${fetched.map(short).join(', ') || 'none'} (${blobBytes(d.log)} bytes)`,
-      hint: 'before downloading a layer, ask the store (layerInStore): layers are shared by digest (TODO 9.7)',
+      hint: blame(d, 'before downloading a layer, ask the store (layerInStore): layers are shared by digest (TODO 9.7)'),
     });
   });
 
@@ -238,7 +259,7 @@ describe('chapter 9: registry', () => {
     check(byTag.code === 0 && byDigest.code === 0 && all && named(s).includes(`${tamper.host}/workbook/web@${webDigest}`), {
       expected: `both pulls exit 0; every manifest request's Accept contains ${[OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(', ')}; the image is named by digest too`,
       seen: `by tag: ${described(byTag)}; by digest: ${described(byDigest)}; Accept: ${accepts.map((a) => shown(a, 200)).join(' | ') || 'no manifest request'}`,
-      hint: 'fetchManifest (TODO 9.4) sends GET /v2/<name>/manifests/<tag or digest> with Accept listing all four types: without the OCI ones the registry answers 404',
+      hint: blame(byTag, 'fetchManifest (TODO 9.4) sends GET /v2/<name>/manifests/<tag or digest> with Accept listing all four types: without the OCI ones the registry answers 404'),
     });
   });
 
@@ -253,7 +274,7 @@ describe('chapter 9: registry', () => {
     check(ran.code === 0 && ran.stdout.trim() === platform && named(s).includes(ref), {
       expected: `npm run chapter 9 -- --image ${ref} -- cat /etc/platform: pulls it, prints ${platform}, exit 0`,
       seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; named in the store: ${named(s).join(', ') || 'nothing'}`,
-      hint: 'an index (OCI index or Docker list) lists one manifest per platform: choosePlatform picks os/architecture/variant (TODO 9.5), then fetch that manifest by its digest (TODO 9.7)',
+      hint: blame(ran, 'an index (OCI index or Docker list) lists one manifest per platform: choosePlatform picks os/architecture/variant (TODO 9.5), then fetch that manifest by its digest (TODO 9.7)'),
     });
   });
 
@@ -262,10 +283,10 @@ describe('chapter 9: registry', () => {
     const ok = await pull(`${tokened.host}/workbook/web:latest`, s, `${USER}:${PASSWORD}`, tokened);
     const asked = tokens.requests.filter((r) => r.scope === 'repository:workbook/web:pull' && r.user === USER);
     const anonymous = await pull(`${tokened.host}/workbook/demo:latest`, newStore(), undefined, tokened);
-    check(ok.code === 0 && asked.length >= 1 && blobGets(ok.log).some((l) => l.status === 200) && anonymous.code !== 0 && /401|UNAUTHORIZED/i.test(anonymous.stderr), {
+    check(ok.code === 0 && asked.length >= 1 && blobGets(ok.log).some((l) => l.status === 200) && anonymous.code !== 0 && /: 401 |UNAUTHORIZED/.test(anonymous.stderr), {
       expected: `with --creds: exit 0, the token server asked for scope repository:workbook/web:pull by ${USER}, blobs served; without: exit ≠ 0, the token server's 401 in one line`,
       seen: `with: ${described(ok)}; token requests: ${JSON.stringify(tokens.requests.slice(-3))}; without: ${described(anonymous)}`,
-      hint: 'openSession (TODO 9.1) gets 401 from GET /v2/; authorize (TODO 9.2) asks the realm for ?service=…&scope=repository:<name>:pull, with Basic credentials, and sends "Bearer <token>" on every request',
+      hint: blame(ok, 'openSession (TODO 9.1) gets 401 from GET /v2/; authorize (TODO 9.2) asks the realm for ?service=…&scope=repository:<name>:pull, with Basic credentials, and sends "Bearer <token>" on every request'),
     });
   });
 
@@ -273,10 +294,10 @@ describe('chapter 9: registry', () => {
     const ok = await pull(`${basic.host}/workbook/web:latest`, newStore(), `${USER}:${PASSWORD}`, basic);
     const wrong = await pull(`${basic.host}/workbook/web:latest`, newStore(), `${USER}:nope`, basic);
     const authed = ok.log.filter((l) => l.path.includes('/manifests/') && l.status === 200);
-    check(ok.code === 0 && authed.length >= 1 && oneLine(wrong) !== null && /401|UNAUTHORIZED/i.test(wrong.stderr), {
+    check(ok.code === 0 && authed.length >= 1 && oneLine(wrong) !== null && /: 401 |UNAUTHORIZED/.test(wrong.stderr), {
       expected: 'right password: exit 0, manifest served; wrong one: exit ≠ 0 and one line with the registry\'s 401 UNAUTHORIZED',
       seen: `right: ${described(ok)}; wrong: ${described(wrong)}`,
-      hint: 'a Basic challenge is answered with "Basic base64(user:password)" (TODO 9.2), sent on every request to the registry (TODO 9.3)',
+      hint: blame(ok, 'a Basic challenge is answered with "Basic base64(user:password)" (TODO 9.2), sent on every request to the registry (TODO 9.3)'),
     });
   });
 
@@ -290,18 +311,29 @@ describe('chapter 9: registry', () => {
     check(ran.code === 0 && atStorage.length >= 3 && leaked.length === 0 && atRegistry.length >= 1 && storeBlobs(s).every((b) => b.ok), {
       expected: `exit 0; every blob fetched from ${storageHost.host} (the 307's Location) without an Authorization header; the registry got the Bearer token`,
       seen: `${described(ran)}; blob requests at the other host: ${atStorage.length}, with Authorization: ${leaked.length}; manifest requests with a token: ${atRegistry.length}`,
-      hint: 'registryFetch (TODO 9.3) follows 3xx by hand (redirect: "manual") and sends Authorization only while the URL\'s origin is the registry\'s',
+      hint: blame(ran, 'registryFetch (TODO 9.3) follows 3xx by hand (redirect: "manual") and sends Authorization only while the URL\'s origin is the registry\'s'),
     });
   });
 
-  test('a blob whose bytes do not hash to its digest is refused: one line, nothing stored under its name, the image not named', async () => {
+  test('a blob whose bytes do not hash to its digest is refused: one line, never stored under its name, the image not named', async () => {
     const s = newStore();
+    // Watched from the host while the pull runs: a wrong blob must never appear under its digest, not even for a moment.
+    let watching = true;
+    const wrongSeen = new Set<string>();
+    const watch = (async () => {
+      while (watching) {
+        for (const b of storeBlobs(s)) if (!b.ok) wrongSeen.add(b.name);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
     const ran = await pull(`${tamper.host}/tamper/web:latest`, s);
+    watching = false;
+    await watch;
     const blobs = storeBlobs(s);
-    check(oneLine(ran) !== null && /digest/i.test(ran.stderr) && blobs.every((b) => b.ok) && named(s).length === 0 && layerDirs(s).length === 0, {
-      expected: 'exit ≠ 0 with one line saying digest mismatch; no file in blobs/sha256 whose bytes do not hash to its name; nothing named, nothing unpacked',
-      seen: `${described(ran)}; blobs: ${blobs.map((b) => `${short(b.name)}${b.ok ? '' : ' WRONG'}`).join(', ') || 'none'}; named: ${named(s).join(', ') || 'nothing'}`,
-      hint: 'downloadBlob (TODO 9.6) hashes while it streams into a temporary file, and renames it to its digest only if the hash and size match',
+    check(oneLine(ran) !== null && /digest/i.test(ran.stderr) && wrongSeen.size === 0 && blobs.every((b) => b.ok) && named(s).length === 0 && layerDirs(s).length === 0, {
+      expected: 'the config arrives with one byte changed: exit ≠ 0 with one line saying digest mismatch; at no moment a file in blobs/sha256 whose bytes do not hash to its name; nothing named, nothing unpacked',
+      seen: `${described(ran)}; wrong blobs seen during the pull: ${[...wrongSeen].map(short).join(', ') || 'none'}; named: ${named(s).join(', ') || 'nothing'}`,
+      hint: blame(ran, 'downloadBlob (TODO 9.6) hashes while it streams into a temporary file, and renames it to its digest only if the hash and size match — before the next blob is fetched'),
     });
   });
 
@@ -311,7 +343,7 @@ describe('chapter 9: registry', () => {
     check(oneLine(ran) !== null && /digest/i.test(ran.stderr) && storeBlobs(s).length === 0 && named(s).length === 0, {
       expected: `asked for @${short(demoDigest)}… and sent other bytes: exit ≠ 0, one line (digest mismatch), nothing stored`,
       seen: `${described(ran)}; blobs stored: ${storeBlobs(s).length}`,
-      hint: 'pulling by digest, fetchManifest (TODO 9.4) hashes the bytes it received and compares them with the digest it asked for',
+      hint: blame(ran, 'pulling by digest, fetchManifest (TODO 9.4) hashes the bytes it received and compares them with the digest it asked for'),
     });
   });
 
@@ -329,7 +361,7 @@ describe('chapter 9: registry', () => {
     check(midway !== undefined && blobs.every((b) => b.ok) && !blobs.some((b) => b.name === web.layers[0]!.digest) && layers.length === 0 && !named(s).some((n) => n.includes('/slow/')) && after.code === 0, {
       expected: 'killed with part of the base layer sent: every file in blobs/sha256 hashes to its name, the base layer is not there under its name, nothing unpacked or named; a new pull then succeeds',
       seen: midway === undefined ? `the pull never got 64 KiB into the base layer: ${shown(tamperTail(before))}` : `blobs: ${blobs.map((b) => `${short(b.name)}${b.ok ? '' : ' WRONG'}`).join(', ') || 'none'}; layers: ${layers.length}; named: ${named(s).join(', ') || 'nothing'}; pull afterwards: ${described(after)}`,
-      hint: 'write a blob to a temporary file (tempPath) and rename(2) it to its digest only when complete and verified (TODO 9.6)',
+      hint: blame(after, 'write a blob to a temporary file (tempPath) and rename(2) it to its digest only when complete and verified (TODO 9.6)'),
     });
   });
 
@@ -345,7 +377,7 @@ describe('chapter 9: registry', () => {
     check(lines.every((l) => l !== null) && /MANIFEST_UNKNOWN/.test(lines[0] ?? '') && /MANIFEST_UNKNOWN|NAME_UNKNOWN/.test(lines[1] ?? '') && /refused/i.test(lines[2] ?? '') && storeBlobs(s).length === 0, {
       expected: 'each exit ≠ 0 with one line: MANIFEST_UNKNOWN and the registry\'s message; the same for the repository; "connection refused" for the closed port; nothing stored',
       seen: [tag, repo, down].map((p) => described(p)).join(' || '),
-      hint: 'an error answer has a JSON body {"errors":[{"code","message"}]}: responseError() makes the line (TODO 9.4); a refused connection is request()\'s line (TODO 9.1)',
+      hint: blame(tag, 'an error answer has a JSON body {"errors":[{"code","message"}]}: responseError() makes the line (TODO 9.4); a refused connection is request()\'s line (TODO 9.1)'),
     });
   });
 
@@ -361,7 +393,7 @@ describe('chapter 9: registry', () => {
       && /media type/i.test(lines[2] ?? '') && storeBlobs(s).length === 0 && named(s).length === 0, {
       expected: 'three one-line refusals: the manifest is more than the bound, the config is more than the bound, the media type is not one the workbook pulls; no blob stored',
       seen: [big, bigConfig, odd].map((p) => described(p)).join(' || '),
-      hint: 'fetchManifest reads at most MAX_MANIFEST_BYTES and checks the mediaType (TODO 9.4); pullImage refuses a config descriptor over MAX_CONFIG_BYTES before downloading it (TODO 9.7)',
+      hint: blame(big, 'fetchManifest reads at most MAX_MANIFEST_BYTES and checks the mediaType (TODO 9.4); pullImage refuses a config descriptor over MAX_CONFIG_BYTES before downloading it (TODO 9.7)'),
     });
   });
 
@@ -372,7 +404,7 @@ describe('chapter 9: registry', () => {
     check(has.every((p) => line.includes(p)) && line.includes(formatPlatform(hostPlatform())), {
       expected: `one line naming this machine (${formatPlatform(hostPlatform())}) and the platforms the index has: ${has.join(', ')}`,
       seen: described(ran),
-      hint: 'choosePlatform (TODO 9.5) throws a RegistryError that lists formatPlatform() of every entry',
+      hint: blame(ran, 'choosePlatform (TODO 9.5) throws a RegistryError that lists formatPlatform() of every entry'),
     });
   });
 
@@ -385,7 +417,7 @@ describe('chapter 9: registry', () => {
       && named(s).length === 0 && layerDirs(s).length === 0 && storeBlobs(s).length === 0, {
       expected: 'two one-line refusals (".." and "through the symlink"), nothing unpacked, named, or left in blobs/',
       seen: `../: ${described(dotdot)}; symlink: ${described(symlink)}; blobs left: ${storeBlobs(s).length}; /tmp/escaped ${escaped ? 'EXISTS' : 'absent'}`,
-      hint: 'pullImage (TODO 9.7) hands the image to installImage(), which unpacks with chapter 4\'s confinement; when that throws, remove the blobs this pull downloaded (removeBlobs)',
+      hint: blame(dotdot, 'pullImage (TODO 9.7) hands the image to installImage(), which unpacks with chapter 4\'s confinement; when that throws, remove the blobs this pull downloaded (removeBlobs)'),
     });
   });
 });

@@ -24,11 +24,11 @@ import { formatPlatform, hostPlatform, type Platform } from './media-types.ts';
 
 export const SEEDED = ['workbook/demo:latest', 'workbook/web:latest', 'workbook/multi:latest', 'workbook/foreign:latest'] as const;
 
-/** The platforms of workbook/multi: this machine's first. */
+/** The platforms of workbook/multi: another one first, so that taking the first entry is not enough. */
 export function multiPlatforms(): Platform[] {
   const host = hostPlatform();
   const other: Platform = host.architecture === 'amd64' ? { os: 'linux', architecture: 'arm64', variant: 'v8' } : { os: 'linux', architecture: 'amd64' };
-  return [host, other];
+  return [other, host];
 }
 
 /** workbook/foreign's platforms: none is this machine's. */
