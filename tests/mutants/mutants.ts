@@ -8,6 +8,7 @@
  */
 import { CHAPTER_7_MUTANTS } from './07-privileges.ts';
 import { CHAPTER_8_MUTANTS } from './08-init-and-exec.ts';
+import { CHAPTER_9_MUTANTS } from './09-registry.ts';
 
 export interface Mutant {
   chapter: number;
@@ -29,7 +30,7 @@ export interface Mutant {
  * graded check. A chapter joins once it has all three (the goal: every chapter);
  * the others are only required to fail some check when untouched.
  */
-export const PROVEN: readonly number[] = [1, 2, 3, 7, 8];
+export const PROVEN: readonly number[] = [1, 2, 3, 7, 8, 9];
 
 export const MUTANTS: readonly Mutant[] = [
   // Chapter 1 — chroot
@@ -66,9 +67,18 @@ export const MUTANTS: readonly Mutant[] = [
     replace: [["    { table: 'filter', chain: 'INPUT', spec: ['-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'] },\n", '']],
   },
 
+  // Chapter 5 — network (only the step issue 12 added; the chapter is not among PROVEN yet)
+  {
+    chapter: 5, step: '5.3', name: 'route_localnet without the 127.0.0.0/8 drop', checks: '127.0.0.1 stays',
+    replace: [["    { table: 'filter', chain: 'INPUT', spec: ['-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'] },\n", '']],
+  },
+
   // Chapter 7 — privileges (its own file, to keep this one short)
   ...CHAPTER_7_MUTANTS,
 
   // Chapter 8 — PID 1 and exec (its own file too)
   ...CHAPTER_8_MUTANTS,
+
+  // Chapter 9 — registry (its own file too)
+  ...CHAPTER_9_MUTANTS,
 ];
