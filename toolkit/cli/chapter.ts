@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import chalk from 'chalk';
 import { CHAPTERS, findChapter, hasWallsOf, supportsOption } from '../chapters.ts';
-import { exposureNote } from '../image/config.ts';
+import { describeProcessConfig, exposureNote } from '../image/config.ts';
 import { processForRun } from '../image/run-config.ts';
 import { ROOTFS } from '../paths.ts';
 import { ensureRootfs } from '../rootfs/build.ts';
@@ -133,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
   };
   if (options.explain) {
     console.log(explain(chapter.number, files, c));
+    // What the process will be: the image's config with the command line's overrides (ExposedPorts included).
+    console.log(`\n${chalk.bold('process')} (the image's config and the options over it)\n${describeProcessConfig(c).map((l) => `  ${l}`).join('\n')}`);
     return 0;
   }
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
