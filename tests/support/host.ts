@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface HostSnapshot {
   hostname: string;
@@ -28,12 +29,27 @@ export function hostNamespace(kind: string): string {
   return fs.readlinkSync(`/proc/self/ns/${kind}`);
 }
 
-/** A file on the host, outside the rootfs, with unguessable content; removed by the returned function. */
+/**
+ * A file on the host, outside the rootfs, with unguessable content. It is made in a beforeAll and
+ * removed in an afterAll (or by the returned remove()): made at import, it would outlive a run whose
+ * name filter (-t, as the mutant proofs use) skips every check of the suite, since vitest then runs
+ * neither hook. Call it at the top of a suite file, before the suite's own beforeAll that uses it.
+ */
 export function hostMarker(): { path: string; content: string; remove(): void } {
-  const content = `host-secret-${crypto.randomBytes(8).toString('hex')}`;
-  const file = path.join('/tmp', `workbook-marker-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  fs.writeFileSync(file, `${content}\n`);
-  return { path: file, content, remove: () => fs.rmSync(file, { force: true }) };
+  const marker = {
+    path: '',
+    content: '',
+    remove: () => {
+      if (marker.path) fs.rmSync(marker.path, { force: true });
+    },
+  };
+  beforeAll(() => {
+    marker.content = `host-secret-${crypto.randomBytes(8).toString('hex')}`;
+    marker.path = path.join('/tmp', `workbook-marker-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    fs.writeFileSync(marker.path, `${marker.content}\n`);
+  });
+  afterAll(marker.remove);
+  return marker;
 }
 
 /** PIDs of host processes whose command line is exactly `command` — how a check recognises a container's process from outside. */
