@@ -87,6 +87,21 @@ export async function grade(chapter: ChapterInfo, file: string | undefined, opti
     return { checks, graded, firstFailed: graded.find((c) => c.state === 'failed') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    // --bail ends vitest's workers before their afterAll hooks: a suite's host marker file
+    // (/tmp/workbook-marker-<pid>-…, tests/support/host.ts) then outlives its dead worker.
+    for (const name of fs.readdirSync(os.tmpdir())) {
+      const pid = /^workbook-marker-(\d+)-/.exec(name)?.[1];
+      if (pid !== undefined && !processLives(Number(pid))) fs.rmSync(path.join(os.tmpdir(), name), { force: true });
+    }
+  }
+}
+
+function processLives(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
