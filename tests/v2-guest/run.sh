@@ -104,8 +104,12 @@ tar -C "$PROJECT" -cf - \
 
 # node, and the shared libraries of node and of the native addons and binaries it loads.
 cp "$NODE" "$R/usr/bin/node"
+# util-linux's nsenter before busybox's on PATH: busybox's has no --cgroup, which chapter 3's
+# cgroup-namespace check joins to read /proc/PID/cgroup as the container sees it.
+NSENTER=$(readlink -f "$(command -v nsenter)")
+cp "$NSENTER" "$R/usr/local/bin/nsenter"
 mapfile -t natives < <(find "$R/project/node_modules" \( -name '*.node' -o -path '*/@esbuild/*/bin/esbuild' \) -type f)
-for lib in $(ldd "$NODE" "${natives[@]}" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u); do
+for lib in $(ldd "$NODE" "$NSENTER" "${natives[@]}" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | sort -u); do
   mkdir -p "$R$(dirname "$lib")"
   cp -L "$lib" "$R$lib"
 done
