@@ -22,9 +22,9 @@ import { CONTAINERS_DIR } from '../../toolkit/image/store.ts';
 import { createTar } from '../../toolkit/image/tar.ts';
 import { layerDir } from '../../toolkit/image/unpack.ts';
 import { OVERLAY_OPAQUE, lgetxattr } from '../../toolkit/kernel/xattr.ts';
-import { LIB_DIR } from '../../toolkit/paths.ts';
+import { LIB_DIR, ROOTFS } from '../../toolkit/paths.ts';
 import { isAlive, listStates, reapStaleContainers } from '../../toolkit/runtime/state.ts';
-import { Observed, diagnose, mountInfo } from '../support/observe.ts';
+import { Observed, diagnose, mountInfo, sameFile } from '../support/observe.ts';
 
 const rand = () => crypto.randomBytes(4).toString('hex');
 const list = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
@@ -54,7 +54,11 @@ afterAll(() => {
 
 const WHY: ReadonlyArray<readonly [RegExp, string]> = [
   [/not found in the container|command not found/, 'the root is empty: mount the overlay on `merged` before handing it to chapter 2 (TODO 4.2)'],
+  // The options string is in the runner's error: layers joined with "," read as unknown options.
+  [/mount\("overlay"[^\n]*lowerdir=[^:",]*,(?!upperdir|workdir)/, 'the mount was refused: lowerdir= takes the layers joined with ":" — a "," ends the option, and overlayfs reads the next layer as an unknown option (TODO 4.1)'],
   [/mount\("overlay"/, 'mount("overlay", merged, "overlay", 0, "lowerdir=…,upperdir=…,workdir=…") was refused: lowerdir is the layers joined with ":" (TODO 4.1), upperdir and workdir containerDirs(c) (TODO 4.2)'],
+  // merged/ is still the empty directory prepareImage() made: nothing was mounted on it.
+  [/mount\("proc", "[^"]*\/merged\/proc"[^\n]*ENOENT/, 'merged/ is empty — it has no /proc to mount on: mount the overlay on containerDirs(c).merged first (TODO 4.2)'],
   [/pivot_root|chdir/, 'chapter 2\'s setup, on the merged view: ch2.setupContainer({ ...c, rootfs: merged }) (TODO 4.3)'],
 ];
 
@@ -90,7 +94,10 @@ async function overlayRoot(o: Observed, layers: readonly string[], expected = 't
       ? `"/" is ${root ? `${root.type} (${root.source})` : 'not there'}`
       : `lowerdir=${lowerdir.split(':').map(short).join(':')}, upperdir=${upperdir}`,
     hint: root?.type !== 'overlay'
-      ? 'the overlay must become the root: mount it on merged (TODO 4.2), then ch2.setupContainer({ ...c, rootfs: merged }) (TODO 4.3)'
+      // /proc/PID/root is the container's root directory: the plain rootfs means the overlay was never made the root.
+      ? sameFile(`/proc/${pid}/root`, ROOTFS)
+        ? `the container's root is the plain rootfs ${ROOTFS}, not the overlay: useMergedAsRootfs() returns a Container whose rootfs is containerDirs(c).merged (TODO 4.3)`
+        : 'the overlay must become the root: mount it on containerDirs(c).merged (TODO 4.2)'
       : lowerdir === [...layers].join(':')
         ? 'lowerdir lists the TOP layer first: imageLayers() starts with the base, so reverse it (TODO 4.1)'
         : lowerdir !== top

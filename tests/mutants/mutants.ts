@@ -6,6 +6,7 @@
  * chapter, and requires that a graded check fails and that the first one to
  * fail names the step (`TODO N.M`) in its hint. How to add one: README.md.
  */
+import { CHAPTER_4_MUTANTS } from './04-overlayfs.ts';
 import { CHAPTER_7_MUTANTS } from './07-privileges.ts';
 import { CHAPTER_8_MUTANTS } from './08-init-and-exec.ts';
 import { CHAPTER_9_MUTANTS } from './09-registry.ts';
@@ -30,7 +31,7 @@ export interface Mutant {
  * graded check. A chapter joins once it has all three (the goal: every chapter);
  * the others are only required to fail some check when untouched.
  */
-export const PROVEN: readonly number[] = [1, 2, 3, 7, 8, 9];
+export const PROVEN: readonly number[] = [1, 2, 3, 4, 7, 8, 9];
 
 export const MUTANTS: readonly Mutant[] = [
   // Chapter 1 — chroot
@@ -61,11 +62,8 @@ export const MUTANTS: readonly Mutant[] = [
   { chapter: 3, step: '3.5', name: 'cgroup not removed', replace: [['for (const dir of allDirs(dirs)) removeCgroupDir(dir);', '']] },
   { chapter: 3, step: '3.6', name: 'no cgroup namespace', replace: [['unshare(CLONE_NEWCGROUP);', '']] },
 
-  // Chapter 5 — network (only the step issue 12 added; the chapter is not among PROVEN yet)
-  {
-    chapter: 5, step: '5.3', name: 'route_localnet without the 127.0.0.0/8 drop', checks: '127.0.0.1 stays',
-    replace: [["    { table: 'filter', chain: 'INPUT', spec: ['-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'] },\n", '']],
-  },
+  // Chapter 4 — overlayfs (its own file, as the later chapters)
+  ...CHAPTER_4_MUTANTS,
 
   // Chapter 5 — network (only the step issue 12 added; the chapter is not among PROVEN yet)
   {
