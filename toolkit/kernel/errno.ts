@@ -3,7 +3,7 @@
  * <asm-generic/errno.h>; koffi ships the same table for the running platform,
  * so we invert it rather than copy 134 lines.
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 
 const byNumber = new Map<number, string>();
 for (const [name, value] of Object.entries(koffi.os.errno as Record<string, number>)) {

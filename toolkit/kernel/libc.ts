@@ -3,7 +3,7 @@
  * mechanism file declares the functions it needs with their C prototypes,
  * copied from the man page's SYNOPSIS, and calls them through `check`.
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 import { SyscallError } from './error.ts';
 
 export const libc = koffi.load('libc.so.6');

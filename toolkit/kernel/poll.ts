@@ -6,7 +6,7 @@
  * namespace, whose parent is outside it and always reads as 0.
  * https://man7.org/linux/man-pages/man2/poll.2.html
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 import { check, libc } from './libc.ts';
 
 const POLLHUP = 0x10;

@@ -11,7 +11,7 @@
  * SECCOMP_FILTER_FLAG_TSYNC, the libuv threads stay unfiltered until the
  * execve(2). glibc has no wrapper for seccomp(2): a raw syscall(2).
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 import { check, libc } from './libc.ts';
 import { syscallNumber } from './syscall-numbers.ts';
 

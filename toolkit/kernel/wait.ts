@@ -7,7 +7,7 @@
  * waitid(2) with WNOWAIT looks at a waitable child without collecting it:
  * an init can see *which* child has exited before it decides to reap it.
  */
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 import { check, libc } from './libc.ts';
 
 const ECHILD = 10;

@@ -14,7 +14,7 @@
 import { errnoNumber } from './errno.ts';
 import { quote } from './error.ts';
 import { check, libc } from './libc.ts';
-import koffi from 'koffi';
+import koffi from './koffi.ts';
 
 const lsetxattr_ = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
 const lgetxattr_ = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)');

@@ -20,7 +20,6 @@
  * --explain` prints the walk without running it.
  */
 import path from 'node:path';
-import { importChapter } from '../build/chapter.ts';
 import { chapterFile, hasWallsOf, type Target } from '../chapters.ts';
 import { CLONE_NEWUSER, unshare } from '../kernel/index.ts';
 import { PROJECT } from '../paths.ts';
@@ -139,6 +138,8 @@ export function stackFiles(choice: StackChoice, chapters: readonly { number: num
 export type StackModules = Readonly<Record<number, Record<string, unknown>>>;
 
 export async function loadStack(files: StackFiles): Promise<StackModules> {
+  // Imported here, not above: the child stage runs this file's steps and needs no compiler (esbuild's cache, node:crypto).
+  const { importChapter } = await import('../build/chapter.ts');
   const modules: Record<number, Record<string, unknown>> = {};
   for (const [chapter, file] of Object.entries(files)) modules[Number(chapter)] = await importChapter(file);
   return modules;
