@@ -99,3 +99,92 @@ export function deleteNfTable(family: number, name: string): boolean {
     close_(fd);
   }
 }
+
+// Reading: a GET request needs no batch. One table by name (NLM_F_ACK: the kernel says ENOENT if there is none),
+// or every chain or rule of a family (NLM_F_DUMP: answers up to NLMSG_DONE), as `nft list table ip nat` reads them.
+const NLM_F_DUMP = 0x300;
+const NLMSG_DONE = 0x3;
+const NFT_MSG_NEWTABLE = 0;
+const NFT_MSG_GETTABLE = 1;
+const NFT_MSG_NEWCHAIN = 3;
+const NFT_MSG_GETCHAIN = 4;
+const NFT_MSG_NEWRULE = 6;
+const NFT_MSG_GETRULE = 7;
+const NFTA_CHAIN_TABLE = 1;
+const NFTA_CHAIN_NAME = 3;
+const NFTA_CHAIN_POLICY = 5;
+const NFTA_RULE_TABLE = 1;
+/** Verdicts (<linux/netfilter.h>): a base chain's policy. */
+const NF_DROP = 0;
+const NF_ACCEPT = 1;
+
+/** Sends one GET request; returns each answer of type `answer` (the bytes after struct nfgenmsg), or null for ENOENT. */
+function get(type: number, flags: number, family: number, payload: Buffer, answer: number, what: string): Buffer[] | null {
+  const request = message((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | flags, 1, family, 0, payload);
+  const fd = check(socket_(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER), 'socket', ['AF_NETLINK', 'SOCK_RAW', 'NETLINK_NETFILTER']);
+  try {
+    const kernel = Buffer.alloc(12);
+    kernel.writeUInt16LE(AF_NETLINK, 0);
+    check(Number(sendto_(fd, request, request.length, 0, kernel, kernel.length)), 'sendto', [what]);
+    const answers: Buffer[] = [];
+    const reply = Buffer.alloc(65536);
+    for (;;) {
+      const got = check(Number(recv_(fd, reply, reply.length, 0)), 'recv', [what]);
+      for (let at = 0; at + 16 <= got; ) {
+        const length = reply.readUInt32LE(at);
+        const kind = reply.readUInt16LE(at + 4);
+        if (kind === NLMSG_DONE) return answers;
+        if (kind === NLMSG_ERROR) {
+          const errno = -reply.readInt32LE(at + 16);
+          if (errno === errnoNumber('ENOENT')) return null;
+          if (errno !== 0) throw new SyscallError('netlink', errno, [what]);
+          return answers; // the acknowledgement ends a request that is not a dump
+        }
+        if (kind === ((NFNL_SUBSYS_NFTABLES << 8) | answer)) answers.push(Buffer.from(reply.subarray(at + 20, at + length)));
+        if (length < 16) break;
+        at += (length + 3) & ~3;
+      }
+    }
+  } finally {
+    close_(fd);
+  }
+}
+
+/** struct nlattr after struct nlattr: type → payload. */
+function attributes(buf: Buffer): Map<number, Buffer> {
+  const found = new Map<number, Buffer>();
+  for (let at = 0; at + 4 <= buf.length; ) {
+    const length = buf.readUInt16LE(at);
+    if (length < 4) break;
+    found.set(buf.readUInt16LE(at + 2) & 0x3fff, buf.subarray(at + 4, at + length));
+    at += (length + 3) & ~3;
+  }
+  return found;
+}
+
+const text = (buf: Buffer | undefined): string => (buf === undefined ? '' : buf.toString('utf8', 0, buf.indexOf(0) >= 0 ? buf.indexOf(0) : buf.length));
+
+export interface NfTableContents {
+  /** Its chains; a base chain has its policy, a chain of its own (no hook) "-", as iptables-save shows them. */
+  chains: { name: string; policy: 'ACCEPT' | 'DROP' | '-' }[];
+  /** Its rules, each as the kernel's message (its comment, when it has one, is among the bytes). */
+  rules: Buffer[];
+}
+
+/** Every rule of every table of `family`, with its table's name: each as the kernel's message (its comment, when it has one, is among the bytes). */
+export function readNfRules(family: number): { table: string; rule: Buffer }[] {
+  return (get(NFT_MSG_GETRULE, NLM_F_DUMP, family, Buffer.alloc(0), NFT_MSG_NEWRULE, 'NFT_MSG_GETRULE') ?? []).map((rule) => ({ table: text(attributes(rule).get(NFTA_RULE_TABLE)), rule }));
+}
+
+/** Table `name` of `family`: its chains and rules; undefined if there is no such table. */
+export function readNfTable(family: number, name: string): NfTableContents | undefined {
+  if (get(NFT_MSG_GETTABLE, NLM_F_ACK, family, stringAttribute(NFTA_TABLE_NAME, name), NFT_MSG_NEWTABLE, `NFT_MSG_GETTABLE ${quote(name)}`) === null) return undefined;
+  const chains = (get(NFT_MSG_GETCHAIN, NLM_F_DUMP, family, Buffer.alloc(0), NFT_MSG_NEWCHAIN, 'NFT_MSG_GETCHAIN') ?? []).flatMap((answer) => {
+    const a = attributes(answer);
+    if (text(a.get(NFTA_CHAIN_TABLE)) !== name) return [];
+    const policy = a.get(NFTA_CHAIN_POLICY);
+    const verdict = policy === undefined ? '-' : policy.readUInt32BE(0) === NF_ACCEPT ? 'ACCEPT' : policy.readUInt32BE(0) === NF_DROP ? 'DROP' : '-';
+    return [{ name: text(a.get(NFTA_CHAIN_NAME)), policy: verdict } as const];
+  });
+  return { chains, rules: readNfRules(family).filter((r) => r.table === name).map((r) => r.rule) };
+}

@@ -49,10 +49,17 @@ export function hasRule(rule: Rule, owner: string): boolean {
   }
 }
 
-/** Deletes the rule (-D with the same words), if it is there. */
+/**
+ * Deletes the rule (-D with the same words), if it is there: -D fails as -C
+ * would when it is not (one iptables run instead of two).
+ */
 export function deleteRule(rule: Rule, owner: string): boolean {
-  const there = hasRule(rule, owner);
-  if (there) run('iptables', args('-D', rule, owner));
+  let there = true;
+  try {
+    run('iptables', args('-D', rule, owner));
+  } catch {
+    there = false;
+  }
   dropTablesWeMade(TAG);
   return there;
 }

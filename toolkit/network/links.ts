@@ -1,8 +1,11 @@
 /**
- * Looking at the network devices ("links") of the caller's network namespace,
- * through `ip -json link` (ip-link(8)). Links are per namespace: the same name
- * can exist in many namespaces, and the host sees none of a container's.
+ * Looking at the network devices ("links") of the caller's network namespace:
+ * what `ip -details link show` (ip-link(8)) lists, read with the same
+ * rtnetlink dump it sends (kernel/rtnetlink.ts), without starting it. Links
+ * are per namespace: the same name can exist in many namespaces, and the host
+ * sees none of a container's.
  */
+import { dumpIpv4Addresses, dumpLinks } from '../kernel/rtnetlink.ts';
 import { CommandError, ip } from './command.ts';
 
 export interface Link {
@@ -14,8 +17,12 @@ export interface Link {
 }
 
 export function listLinks(): Link[] {
-  const links = JSON.parse(ip('-json', '-details', 'link', 'show')) as { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[];
-  return links.map((l) => ({ ifname: l.ifname, ...(l.master ? { master: l.master } : {}), ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) }));
+  const links = dumpLinks();
+  const names = new Map(links.map((l) => [l.index, l.ifname]));
+  return links.map((l) => {
+    const master = l.master !== undefined ? names.get(l.master) : undefined;
+    return { ifname: l.ifname, ...(master ? { master } : {}), ...(l.kind ? { kind: l.kind } : {}) };
+  });
 }
 
 export function linkExists(name: string): boolean {
@@ -47,7 +54,7 @@ export function deleteLinkIfPresent(name: string): boolean {
 
 /** The IPv4 address and prefix length of `name` ("10.200.1.1", 24), or undefined if it has none. */
 export function ipv4AddressOf(name: string): { address: string; prefixLength: number } | undefined {
-  const [entry] = JSON.parse(ip('-json', '-4', 'address', 'show', 'dev', name)) as { addr_info?: { local: string; prefixlen: number }[] }[];
-  const info = entry?.addr_info?.[0];
-  return info ? { address: info.local, prefixLength: info.prefixlen } : undefined;
+  const link = dumpLinks().find((l) => l.ifname === name);
+  const info = link && dumpIpv4Addresses().find((a) => a.index === link.index);
+  return info ? { address: info.address, prefixLength: info.prefixLength } : undefined;
 }

@@ -10,7 +10,7 @@
  * addresses. See ip-route(8).
  */
 import { UsageError } from '../runtime/errors.ts';
-import { ip } from './command.ts';
+import { dumpIpv4RouteDestinations } from '../kernel/rtnetlink.ts';
 
 export const SUBNET_CANDIDATES: readonly string[] = Array.from({ length: 256 }, (_, i) => `10.200.${i}.0/24`);
 
@@ -26,8 +26,8 @@ export function chooseSubnet(): string {
 
 /** Destinations of the host's IPv4 routes, as CIDR prefixes; the default route (0.0.0.0/0) overlaps everything and is left out. */
 export function hostRoutes(): string[] {
-  const routes = JSON.parse(ip('-json', '-4', 'route', 'show', 'table', 'all')) as { dst: string }[];
-  return routes.map((r) => r.dst).filter((dst) => dst !== 'default').map((dst) => (dst.includes('/') ? dst : `${dst}/32`));
+  // What `ip -4 route show table all` lists, from the same rtnetlink dump (kernel/rtnetlink.ts).
+  return dumpIpv4RouteDestinations().filter((dst): dst is string => dst !== null);
 }
 
 /** "10.200.1.0/24" → [network as a 32-bit number, prefix length]. */

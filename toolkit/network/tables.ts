@@ -10,10 +10,12 @@
  * nat` does the same; iptables itself has no command for it.)
  *
  * With iptables-legacy the tables always exist, and nothing is noted.
+ * The tables are read the way nft reads them, through nf_tables' netlink
+ * (kernel/nf-tables.ts), not by starting iptables-save for each look.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NFPROTO_IPV4, deleteNfTable } from '../kernel/nf-tables.ts';
+import { NFPROTO_IPV4, deleteNfTable, readNfRules, readNfTable, type NfTableContents } from '../kernel/nf-tables.ts';
 import { run } from './command.ts';
 import { NETWORK_DIR } from './lock.ts';
 import { netnsInode } from './netns.ts';
@@ -22,11 +24,6 @@ const BUILTIN_CHAINS: Record<string, readonly string[]> = {
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
-
-interface SavedTable {
-  chains: { name: string; policy: string }[];
-  rules: string[];
-}
 
 /** The record for a network namespace (default: the caller's): table → whether it existed before the workbook's first rule. */
 export function tablesRecordFile(inode: string = netnsInode()): string {
@@ -39,7 +36,7 @@ export function noteTable(table: string): void {
   const file = tablesRecordFile();
   const record = readRecord(file);
   if (table in record) return;
-  record[table] = saveTables().has(table);
+  record[table] = readNfTable(NFPROTO_IPV4, table) !== undefined;
   fs.mkdirSync(NETWORK_DIR, { recursive: true, mode: 0o700 });
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
   fs.renameSync(`${file}.tmp`, file);
@@ -49,41 +46,46 @@ export function noteTable(table: string): void {
 export function dropTablesWeMade(tag: string): string[] {
   const file = tablesRecordFile();
   if (!fs.existsSync(file)) return [];
-  const tables = saveTables();
-  if ([...tables.values()].some((t) => t.rules.some((rule) => rule.includes(`${tag}:`)))) return [];
+  // A rule's comment ("workbook:OWNER", iptables' -m comment) is in the rule's message as it is.
+  const mark = Buffer.from(`${tag}:`);
+  if (readNfRules(NFPROTO_IPV4).some(({ rule }) => rule.includes(mark))) return [];
   const dropped: string[] = [];
   for (const [name, existed] of Object.entries(readRecord(file))) {
-    const table = tables.get(name);
-    if (!existed && table && isPristine(name, table) && deleteNfTable(NFPROTO_IPV4, name)) dropped.push(name);
+    const table = existed ? undefined : readNfTable(NFPROTO_IPV4, name);
+    if (table && isPristine(name, table) && deleteNfTable(NFPROTO_IPV4, name)) dropped.push(name);
   }
   fs.rmSync(file, { force: true });
   return dropped;
 }
 
-function isPristine(name: string, table: SavedTable): boolean {
+function isPristine(name: string, table: NfTableContents): boolean {
   const builtin = BUILTIN_CHAINS[name] ?? [];
   return table.rules.length === 0 && table.chains.every((c) => builtin.includes(c.name) && c.policy === 'ACCEPT');
 }
 
-/** iptables-save, parsed: "*nat", ":POSTROUTING ACCEPT [0:0]", "-A POSTROUTING …". */
-function saveTables(): Map<string, SavedTable> {
-  const tables = new Map<string, SavedTable>();
-  let current: SavedTable | undefined;
-  for (const line of run('iptables-save', []).split('\n')) {
-    if (line.startsWith('*')) tables.set(line.slice(1), (current = { chains: [], rules: [] }));
-    else if (line.startsWith(':') && current) {
-      const [name = '', policy = ''] = line.slice(1).split(' ');
-      current.chains.push({ name, policy });
-    } else if (line.startsWith('-A ') && current) current.rules.push(line);
-  }
-  return tables;
-}
-
 let legacy: boolean | undefined;
 
+/**
+ * Which iptables this is, as `iptables -V` would say ("(legacy)" or
+ * "(nf_tables)"), from the program itself: both are one binary each,
+ * xtables-legacy-multi and xtables-nft-multi, that `iptables` links to
+ * (through /etc/alternatives on Debian). Only an iptables of another shape is asked.
+ */
 function isLegacy(): boolean {
-  legacy ??= run('iptables', ['-V']).includes('legacy');
+  legacy ??= multiBinary()?.includes('legacy') ?? run('iptables', ['-V']).includes('legacy');
   return legacy;
+}
+
+function multiBinary(): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    try {
+      const real = path.basename(fs.realpathSync(path.join(dir || '.', 'iptables')));
+      return /^xtables-(legacy|nft)-multi$/.test(real) ? real : undefined;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 function readRecord(file: string): Record<string, boolean> {
