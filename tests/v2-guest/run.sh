@@ -12,7 +12,7 @@
 #   V2_GUEST_FILES     test files, comma-separated (default tests/chapters/03-cgroups.test.ts;
 #                      "none": boot and the cgroup probes only)
 #   V2_GUEST_SCALE     WORKBOOK_TIME_SCALE in the guest: the grader's time limits x N (default 5)
-#   V2_GUEST_TIMEOUT   hard limit for the VM, seconds (default 300)
+#   V2_GUEST_TIMEOUT   hard limit for the VM, seconds (default 600: about 70 s on a quiet machine, 470 s at load 11)
 #   V2_GUEST_MEMORY    guest RAM, MiB (default 2048)
 #   V2_GUEST_CPU       qemu -cpu model (default max)
 #   V2_GUEST_VITEST_ARGS  more vitest arguments, as shell words, e.g. "-t '^(?!.*busy loop)'"
@@ -31,7 +31,7 @@ PROJECT=$(cd "$HERE/../.." && pwd)
 CACHE=${V2_GUEST_CACHE:-/var/cache/workbook-v2-guest}
 FILES=${V2_GUEST_FILES:-tests/chapters/03-cgroups.test.ts}
 SCALE=${V2_GUEST_SCALE:-5}
-LIMIT=${V2_GUEST_TIMEOUT:-300}
+LIMIT=${V2_GUEST_TIMEOUT:-600}
 MEMORY=${V2_GUEST_MEMORY:-2048}
 
 [ "$(id -u)" = 0 ] || die "needs root (apt-get, the rootfs's device nodes)"
