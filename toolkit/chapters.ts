@@ -30,9 +30,7 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   { number: 4, slug: '04-overlayfs', title: 'overlayfs', goal: 'images as read-only layers, a writable layer per container, copy-on-write and whiteouts', options: ['--image', '--keep', '--env', '--workdir', '--user', '--entrypoint', '--volume'] },
   { number: 5, slug: '05-network', title: 'network', goal: 'a network namespace, a veth pair, a bridge, NAT and published ports', options: ['--network', '--publish'] },
   { number: 6, slug: '06-user-namespaces', title: 'user namespaces', goal: 'root inside, nobody outside, and rootless containers', options: ['--uidmap', '--gidmap', '--unsafe-map-host-root'] },
-  { number: 7, slug: '07-privileges', title: 'privileges', goal: 'capabilities, no_new_privs, seccomp, masked /proc and a minimal /dev: root that is not the host\'s root', options: ['--cap-add', '--cap-drop', '--privileged', '--security-opt', '--read-only', '--user', '--uidmap', '--gidmap'],
-    // Composes its own container (chapter 2's namespaces, chapter 6's user namespace with --uidmap) with the classic hooks: toolkit/runtime/sequence.ts.
-    builtOn: 0 },
+  { number: 7, slug: '07-privileges', title: 'privileges', goal: 'capabilities, no_new_privs, seccomp, masked /proc and a minimal /dev: root that is not the host\'s root', options: ['--cap-add', '--cap-drop', '--privileged', '--security-opt', '--read-only', '--userns'] },
   {
     number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
     options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset'],

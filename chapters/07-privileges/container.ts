@@ -2,24 +2,31 @@
  * Chapter 7 — privileges.  Lesson: chapters/07-privileges/README.md
  *
  * Root in chapters 1–5 is still the host's root: every capability, no
- * filter on system calls, the kernel's knobs in /proc writable. Take that
- * power away — and keep the container working.
+ * filter on system calls, the kernel's knobs in /proc writable. Chapter 6's
+ * user namespace makes it an unprivileged uid on the host, but inside it is
+ * still root of everything the container owns. Take that power away — and
+ * keep the container working.
  *
  *   npm run chapter 7 -- escape-probe                     the escape battery, from inside
  *   npm run chapter 7 -- grep -E 'Cap|NoNew|Seccomp' /proc/self/status
  *   npm run chapter 7 -- --user 1000 setuid-probe          no_new_privs at work
- *   npm run chapter 7 -- --privileged escape-probe         the contrast
+ *   npm run chapter 7 -- --userns host escape-probe        no user namespace: only your walls
+ *   npm run chapter 7 -- --privileged --userns host escape-probe   the contrast
+ *   npm run chapter 7 -- --explain                        where each step runs
  *   npm test
  *
- * The order in setupContainer() is given, and it matters: mounts first (the
- * filter will refuse mount(2)), the bounding set while CAP_SETPCAP is still
- * there, the uid change while CAP_SETUID is, capset after it, no_new_privs,
- * and the seccomp filter last, just before the runner's execve(2).
+ * Each function is one step of the container (toolkit/runtime/sequence.ts
+ * says when it runs, after chapter 6's): the devices cgroup on the host; a
+ * fresh /dev, read-only and masked paths before pivot_root; then, last, in
+ * the confine phase just before execve(2): the bounding set while
+ * CAP_SETPCAP is still there, the uid change while CAP_SETUID is, capset
+ * after it, no_new_privs, and the seccomp filter — it refuses mount(2), so
+ * nothing may mount after it.
  */
 import fs from 'node:fs';
 import {
-  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
-  S_IFCHR, isSyscallError, mknod, mount, unshare,
+  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
+  S_IFCHR, isSyscallError, mknod, mount,
 } from '../../toolkit/kernel/index.ts';
 import {
   capset, clearAmbientCapabilities, capabilityMask, dropBoundingCapability, lastCapability,
@@ -34,42 +41,21 @@ import { makeCgroupDir, removeCgroupDir, writeCgroupFile } from '../../toolkit/c
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 import { DEV_SYMLINKS, DEVICES, deviceAllowList } from '../../toolkit/security/devices.ts';
 import { devicesCgroupDir } from '../../toolkit/security/devices-cgroup.ts';
-import { MASKED_PATHS, READONLY_PATHS, pathKind } from '../../toolkit/security/paths.ts';
-import { DEFAULT_PRIVILEGES, keptCapabilities, type Privileges } from '../../toolkit/security/privileges.ts';
+import { MASKED_PATHS, READONLY_PATHS, isMountPoint, pathKind } from '../../toolkit/security/paths.ts';
+import { DEFAULT_PRIVILEGES, keptCapabilities } from '../../toolkit/security/privileges.ts';
 import { CLONE, CLONE3, CLONE_NAMESPACE_FLAGS, X32_SYSCALL_BIT, deniedNumbers } from '../../toolkit/security/syscalls.ts';
 import { changeUserKeepingCapabilities } from '../../toolkit/security/user.ts';
-// Chapter 2's namespaces and pivot_root, and chapter 6's user namespace, from the reference solutions.
-import * as ch2 from '../../solutions/02-namespaces/container.ts';
-import * as ch6 from '../../solutions/06-user-namespaces/container.ts';
 
 // Named here so the steps below can use them (errno(3)).
 const EPERM = 1;
 const ENOSYS = 38;
 
-const privilegesOf = (c: Container): Privileges => c.privileges ?? DEFAULT_PRIVILEGES;
-/** Chapter 6's user namespace when maps are given; otherwise root is the host's root, as with docker's default. */
-const inUserNamespace = (c: Container): boolean => c.uidMap.length > 0 || c.gidMap.length > 0;
+/** The capabilities the container keeps, as numbers: docker's 14, with --cap-drop and --cap-add applied. */
+const kept = (c: Container): number[] => keptCapabilities(c.privileges ?? DEFAULT_PRIVILEGES, lastCapability());
 
-// ── Host side (given): chapter 2's namespaces, or chapter 6's with --uidmap/--gidmap ────────────
+// ── Host side, before "go" ───────────────────────────────────────────────────────────────────────
 
-export function namespacesForNsexec(c: Container): number | undefined {
-  return inUserNamespace(c) ? ch6.namespaces(c) | ch2.namespaces(c) : undefined;
-}
-
-export function createNamespaces(c: Container): void {
-  unshare(ch2.namespaces(c));
-}
-
-export function writeIdMaps(c: Container, pid: number): void {
-  ch6.writeIdMaps(c, pid);
-}
-
-export function prepareHost(c: Container, pid: number): void {
-  if (inUserNamespace(c)) ch6.ownWritableLayer(c, pid);
-  if (!privilegesOf(c).privileged) allowDevices(c, pid);
-}
-
-/** Host side, before "go": the container's devices cgroup (cgroup v1). */
+/** The container's devices cgroup (cgroup v1), made and joined before the command runs. */
 export function allowDevices(c: Container, pid: number): void {
   const dir = devicesCgroupDir(c.id);
   if (dir === null) return; // cgroup v2: the same list would be a BPF program (see the lesson)
@@ -81,46 +67,54 @@ export function allowDevices(c: Container, pid: number): void {
   todo('7.9 the devices cgroup: deny all, allow the few nodes of /dev');
 }
 
-export function cleanupHost(c: Container): void {
-  if (inUserNamespace(c)) ch6.removeOwnTmp(c);
+/** Given: after the end (also after a crash, from the state file), the devices cgroup goes. */
+export function removeDevicesCgroup(c: Container): void {
   const dir = devicesCgroupDir(c.id);
   if (dir !== null && fs.existsSync(dir)) removeCgroupDir(dir);
 }
 
-// ── In the container's first process (the order is given) ───────────────────────────────────────
+// ── Inside, before pivot_root: under the rootfs, where chapter 2's bind put it ───────────────────
 
-export function setupContainer(c: Container): void {
-  const p = privilegesOf(c);
-  ch2.makeMountsPrivate(c);
-  // Before chapter 2 binds the rootfs (MS_REC), so the new /dev comes along into the new "/".
-  if (!p.privileged) mountDev(c);
-  if (inUserNamespace(c)) ch6.mountOwnTmp(c);
-  for (const step of [ch2.bindRootfs, ch2.mountProc, ch2.pivotIntoRootfs, ch2.setHostname]) step(c);
-
-  // Now "/" is the rootfs and /proc the container's.
-  if (!p.privileged) {
-    mountReadOnlyPaths(c);
-    maskPaths();
-  }
-  if (p.readOnlyRootfs) makeRootReadOnly();
-
-  if (p.privileged) {
-    return; // every capability, no no_new_privs, no filter: the contrast
-  }
-  // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: then it goes in while we still have it.
-  if (p.seccomp && !p.noNewPrivileges) installSeccompFilter(buildSeccompFilter(process.arch));
-  const keep = keptCapabilities(p, lastCapability());
-  dropBoundingSet(keep);
-  // The uid change needs CAP_SETUID/CAP_SETGID in the effective set, so it comes before capset.
-  changeUserKeepingCapabilities(c);
-  setCapabilities(keep);
-  if (p.noNewPrivileges) setNoNewPrivileges();
-  // Last: the child stage still mounts (above), and the filter refuses mount(2).
-  if (p.seccomp && p.noNewPrivileges) installSeccompFilter(buildSeccompFilter(process.arch));
+/** A /dev of the container's own, at `${c.rootfs}/dev`. */
+export function mountDev(c: Container): void {
+  // TODO(7.6): a tmpfs over the rootfs's /dev (nosuid, mode=755), holding only DEVICES: make each
+  //            with mknod(2) (S_IFCHR | its mode, then chmod: the umask applies) — or, where mknod is
+  //            EPERM (a user namespace), an empty file with the host's /dev/NAME bind-mounted on it;
+  //            the DEV_SYMLINKS; a devpts of its own at dev/pts (newinstance,ptmxmode=0666 — see
+  //            devpts in mount(8)); a tmpfs at dev/shm (nosuid,nodev,noexec). Then delete the line below.
+  todo(`7.6 a fresh /dev in ${c.rootfs}/dev`);
 }
 
-/** The bounding set: the most any program exec'd from here can ever get. `keep`: capability numbers. */
-export function dropBoundingSet(keep: readonly number[]): void {
+/** /proc/sys and the other kernel knobs read-only, and a read-only /sys — in the new /proc, under the rootfs. */
+export function mountReadOnlyPaths(c: Container): void {
+  // TODO(7.7): for each of READONLY_PATHS, at `${c.rootfs}${p}`, that exists here (pathKind): bind it
+  //            onto itself, then remount that bind MS_RDONLY (mount(2) "Creating a bind mount" / remount;
+  //            restate nosuid,nodev,noexec: in a user namespace they are locked). Absent is its own
+  //            answer: skip it. Then, unless something is mounted there already (isMountPoint: chapter 3
+  //            on cgroup v2), a sysfs at `${c.rootfs}/sys`, read-only. Then delete the line below.
+  todo(`7.7 read-only /proc/sys and friends, and /sys, under ${c.rootfs}`);
+}
+
+/** Hides what /proc and /sys say about the host. */
+export function maskPaths(c: Container): void {
+  // TODO(7.8): for each of MASKED_PATHS that exists at `${c.rootfs}${p}`: a file gets /dev/null bound
+  //            over it, a directory an empty read-only tmpfs. Then delete the line below.
+  todo(`7.8 mask /proc/kcore, /proc/keys, /sys/firmware and the rest under ${c.rootfs}`);
+}
+
+// ── Inside, after pivot_root ─────────────────────────────────────────────────────────────────────
+
+/** --read-only: the root filesystem itself read-only (its submounts stay as they are). */
+export function makeRootReadOnly(_c: Container): void {
+  // TODO(7.10): remount the bind mount at "/" read-only (MS_BIND | MS_REMOUNT | MS_RDONLY). Then delete the line below.
+  todo('7.10 remount / read-only');
+}
+
+// ── Inside, last, just before execve(2): the confine phase ──────────────────────────────────────
+
+/** The bounding set: the most any program exec'd from here can ever get. */
+export function dropBoundingSet(c: Container): void {
+  const keep = kept(c);
   // TODO(7.1): remove every capability this kernel has (0 … lastCapability()) that is not in
   //            `keep` from the bounding set — prctl(2) PR_CAPBSET_DROP, one capability per call
   //            (dropBoundingCapability). For root, execve(2) makes the new permitted set out of
@@ -128,8 +122,14 @@ export function dropBoundingSet(keep: readonly number[]): void {
   todo(`7.1 drop the bounding set to ${keep.length} capabilities`);
 }
 
+/** Given: --user, or the image's User — now, while CAP_SETUID is still there, keeping the permitted set for capset. */
+export function becomeUser(c: Container): void {
+  changeUserKeepingCapabilities(c);
+}
+
 /** The effective, permitted and inheritable sets, and the ambient set. */
-export function setCapabilities(keep: readonly number[]): void {
+export function setCapabilities(c: Container): void {
+  const keep = kept(c);
   // TODO(7.2): capset(2) (version 3 header, done by capset()): effective and permitted = the
   //            kept capabilities as a mask (capabilityMask), inheritable = none — a runner started
   //            with a full inheritable set would otherwise hand it through the execve (capabilities(7),
@@ -139,7 +139,7 @@ export function setCapabilities(keep: readonly number[]): void {
 }
 
 /** no_new_privs: execve never grants more, whatever setuid bit or file capability. */
-export function setNoNewPrivileges(): void {
+export function setNoNewPrivileges(_c: Container): void {
   // TODO(7.3): set no_new_privs — prctl(2) PR_SET_NO_NEW_PRIVS; see
   //            Documentation/userspace-api/no_new_privs.rst. /bin/setuid-probe run with --user 1000
   //            must stay uid 1000. Then delete the line below.
@@ -161,42 +161,11 @@ export function buildSeccompFilter(arch: string): SockFilter[] {
   return todo(`7.4 build the seccomp filter for ${arch}`);
 }
 
-/** Installs the filter for every thread of this process; it stays through the execve. */
-export function installSeccompFilter(program: readonly SockFilter[]): void {
+/** Installs this process's filter for every thread; it stays through the execve. The last step before it. */
+export function installSeccompFilter(_c: Container): void {
+  const program = buildSeccompFilter(process.arch);
   // TODO(7.5): seccomp(2) SECCOMP_SET_MODE_FILTER (seccompSetModeFilter) with
   //            SECCOMP_FILTER_FLAG_TSYNC: Node has many threads, and without TSYNC only this one
   //            is filtered until the execve. Then delete the line below.
   todo(`7.5 install the ${program.length}-instruction filter on every thread`);
-}
-
-/** A /dev of the container's own, at `${c.rootfs}/dev`, before pivot_root. */
-export function mountDev(c: Container): void {
-  // TODO(7.6): a tmpfs over the rootfs's /dev (nosuid, mode=755), holding only DEVICES: make each
-  //            with mknod(2) (S_IFCHR | its mode, then chmod: the umask applies) — or, where mknod is
-  //            EPERM (a user namespace), an empty file with the host's /dev/NAME bind-mounted on it;
-  //            the DEV_SYMLINKS; a devpts of its own at dev/pts (newinstance,ptmxmode=0666 — see
-  //            devpts in mount(8)); a tmpfs at dev/shm (nosuid,nodev,noexec). Then delete the line below.
-  todo(`7.6 a fresh /dev in ${c.rootfs}/dev`);
-}
-
-/** /proc/sys and the other kernel knobs read-only, and a read-only /sys. */
-export function mountReadOnlyPaths(c: Container): void {
-  // TODO(7.7): for each of READONLY_PATHS that exists here (pathKind): bind it onto itself, then
-  //            remount that bind MS_RDONLY (mount(2) "Creating a bind mount" / remount; restate
-  //            nosuid,nodev,noexec: in a user namespace they are locked). Absent is its own answer:
-  //            skip it. Outside a user namespace, mount a sysfs at /sys read-only. Then delete the line below.
-  todo(`7.7 read-only /proc/sys and friends, and /sys${inUserNamespace(c) ? ' (in a user namespace: none)' : ''}`);
-}
-
-/** Hides what /proc and /sys say about the host. */
-export function maskPaths(): void {
-  // TODO(7.8): for each of MASKED_PATHS that exists: a file gets /dev/null bound over it, a
-  //            directory an empty read-only tmpfs. Then delete the line below.
-  todo('7.8 mask /proc/kcore, /proc/keys, /sys/firmware and the rest');
-}
-
-/** --read-only: the root filesystem itself read-only (its submounts stay as they are). */
-export function makeRootReadOnly(): void {
-  // TODO(7.10): remount the bind mount at "/" read-only (MS_BIND | MS_REMOUNT | MS_RDONLY). Then delete the line below.
-  todo('7.10 remount / read-only');
 }

@@ -1,10 +1,14 @@
 /**
- * Chapter 7 — privileges. The checks read the container from the host —
+ * Chapter 7 — privileges, on chapter 6's whole stack (user namespace, cgroup,
+ * image, network). The checks read the container from the host —
  * /proc/PID/status (capability sets, NoNewPrivs, Seccomp, uids),
  * /proc/PID/mountinfo, /proc/PID/root/dev, its devices cgroup — and run the
  * escape battery (/bin/escape-probe) inside, whose every probe is harmless
  * when the wall it tests is missing: it opens core_pattern for append and
- * writes nothing, never writes sysrq-trigger, never loads a module.
+ * writes nothing, never writes sysrq-trigger, never loads a module. Where
+ * the user namespace alone would already refuse a probe (core_pattern belongs
+ * to the host's root, mknod is EPERM for any device), the probe runs with
+ * --userns host too, so that only chapter 7's walls stand between it and the host.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -30,6 +34,8 @@ const START_MS = 40_000;
 const SLOW = { timeout: 180_000 };
 /** Inheritable and ambient capabilities the runner is started with, to see they do not leak through (CAP_NET_ADMIN, CAP_SYS_MODULE, CAP_SYS_ADMIN). */
 const LEAKY = ['setpriv', '--inh-caps=+net_admin,+sys_module,+sys_admin', '--ambient-caps=+net_admin,+sys_module,+sys_admin', '--'];
+/** No user namespace: root inside is the host's root, held back by chapter 7's walls alone. */
+const HOST_USERS = ['--userns', 'host'];
 
 interface Seen {
   ready: boolean;
@@ -43,6 +49,8 @@ interface Seen {
   devCgroup?: string;
   /** The container's devices.list (cgroup v1), read while it runs. */
   devicesList?: string;
+  /** Its /proc/PID/uid_map: which host uid each uid inside is. */
+  uidMap: string;
 }
 
 /** Starts chapter 7 with `args`, its PID 1 a sleep we can find; reads it from the host; then ends it. */
@@ -54,7 +62,7 @@ async function observe(args: readonly string[], prefix: readonly string[] = [], 
   const ready = await run.waitFor('ready', START_MS);
   const pids = ready ? await settle(() => processesWith(cmd.join(' ')), (v) => v.length > 0) : [];
   const pid = pids[0];
-  const seen: Seen = { ready, ran: { code: null, signal: null, stdout: '', stderr: '' }, status: {}, mounts: [], dev: [], nodesRight: false };
+  const seen: Seen = { ready, ran: { code: null, signal: null, stdout: '', stderr: '' }, status: {}, mounts: [], dev: [], nodesRight: false, uidMap: '' };
   if (pid !== undefined) {
     seen.pid = pid;
     try {
@@ -67,6 +75,7 @@ async function observe(args: readonly string[], prefix: readonly string[] = [], 
         const f = left!.split(' ');
         return { root: f[3]!, point: f[4]!, options: f[5]!.split(','), fstype: right.split(' ')[0]! };
       });
+      seen.uidMap = fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8');
       seen.dev = fs.readdirSync(`/proc/${pid}/root/dev`).sort();
       seen.nodesRight = DEVICES.every((d) => {
         const st = fs.statSync(`/proc/${pid}/root/dev/${d.name}`);
@@ -128,11 +137,25 @@ function probes(ran: Ran): Record<string, string> {
   return Object.fromEntries(ran.stdout.trim().split('\n').map((l) => l.split(' ')).filter((p) => p.length === 2));
 }
 
+/** The host uid that `id` inside is, from a uid_map's "INSIDE OUTSIDE COUNT" lines. */
+function hostUid(uidMap: string, id: number): number | undefined {
+  for (const line of uidMap.trim().split('\n')) {
+    const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
+    if (id >= inside! && id < inside! + count!) return outside! + (id - inside!);
+  }
+  return undefined;
+}
+
 let battery: Promise<Ran> | undefined;
+let hostBattery: Promise<Ran> | undefined;
 let byDefault: Promise<Seen> | undefined;
-/** One default container, observed once for the checks that only read it. */
+let byHostUsers: Promise<Seen> | undefined;
+/** One default container (in chapter 6's user namespace), observed once for the checks that only read it. */
 const defaults = async () => noted(await (byDefault ??= observe([])));
 const escapeProbe = async () => noted(await (battery ??= runAny(7, ['escape-probe'], START_MS)));
+/** The same without a user namespace (--userns host): root is the host's root. */
+const hostUsers = async () => noted(await (byHostUsers ??= observe(HOST_USERS)));
+const hostEscapeProbe = async () => noted(await (hostBattery ??= runAny(7, [...HOST_USERS, 'escape-probe'], START_MS)));
 
 describe('chapter 7: privileges', SLOW, () => {
   test('seen from the host, NoNewPrivs is 1 and a seccomp filter is installed (Seccomp 2)', async () => {
@@ -188,20 +211,23 @@ describe('chapter 7: privileges', SLOW, () => {
   test('the setuid-root program, run as uid 1000, does not become root', async () => {
     const s = await observe(['--user', '1000'], [], 'setuid-probe');
     const uids = s.status.Uid?.split(/\s+/) ?? [];
-    check(s.pid !== undefined && uids.length === 4 && uids.every((u) => u === '1000') && mask(s, 'CapEff') === 0n, {
-      expected: 'with --user 1000, /bin/setuid-probe (mode 4755, owner root) keeps Uid 1000 1000 1000 1000 and CapEff 0, seen from the host',
+    // Seen from the host, uid 1000 inside is the host uid the container's uid_map makes of it.
+    const outside = String(hostUid(s.uidMap, 1000) ?? '?');
+    check(s.pid !== undefined && uids.length === 4 && uids.every((u) => u === outside) && mask(s, 'CapEff') === 0n, {
+      expected: `with --user 1000, /bin/setuid-probe (mode 4755, owner root inside) keeps all four uids at 1000 inside — ${outside} on the host, by its uid_map — and CapEff 0`,
       seen: s.pid === undefined ? seenOf(s) : `Uid ${s.status.Uid}, CapEff ${s.status.CapEff}, NoNewPrivs ${s.status.NoNewPrivs}`,
       hint: 'no_new_privs makes execve(2) ignore the setuid bit (TODO 7.3)',
     });
   });
 
   test('an empty append to /proc/sys/kernel/core_pattern is refused: /proc/sys is read-only', async () => {
-    const ran = await escapeProbe();
+    // As the host's root (--userns host): in a user namespace the kernel refuses it with EACCES before the mount is asked.
+    const ran = await hostEscapeProbe();
     const s = await defaults();
     const sys = s.mounts.find((m) => m.point === '/proc/sys');
     check(probes(ran).core_pattern === 'EROFS' && sys !== undefined && sys.options.includes('ro'), {
-      expected: 'opening core_pattern for append fails with EROFS, and /proc/sys is a read-only mount in /proc/PID/mountinfo',
-      seen: `probe: core_pattern ${probes(ran).core_pattern ?? `? (${described(ran)})`}; /proc/sys mount: ${sys ? sys.options.join(',') : 'none'}`,
+      expected: 'with --userns host, opening core_pattern for append fails with EROFS; and /proc/sys is a read-only mount in /proc/PID/mountinfo',
+      seen: `probe (--userns host): core_pattern ${probes(ran).core_pattern ?? `? (${described(ran)})`}; /proc/sys mount: ${sys ? sys.options.join(',') : 'none'}`,
       hint: 'bind each of READONLY_PATHS onto itself, then remount it MS_RDONLY (TODO 7.7)',
     });
     const ro = READONLY_PATHS.filter((p) => fs.existsSync(p)).filter((p) => !s.mounts.some((m) => m.point === p && m.options.includes('ro')));
@@ -209,7 +235,7 @@ describe('chapter 7: privileges', SLOW, () => {
     check(ro.length === 0 && sysfs?.fstype === 'sysfs' && sysfs.options.includes('ro'), {
       expected: `read-only mounts at ${READONLY_PATHS.filter((p) => fs.existsSync(p)).join(', ')} (the others are absent on this kernel), and a read-only sysfs at /sys`,
       seen: `not read-only: ${ro.join(', ') || 'none'}; /sys: ${sysfs ? `${sysfs.fstype} ${sysfs.options.join(',')}` : 'not mounted'}`,
-      hint: 'every existing path of READONLY_PATHS, and mount("sysfs", "/sys", "sysfs", MS_RDONLY|…) (TODO 7.7)',
+      hint: 'every existing path of READONLY_PATHS under the rootfs, and mount("sysfs", `${c.rootfs}/sys`, "sysfs", MS_RDONLY|…) before pivot_root (TODO 7.7)',
     });
   });
 
@@ -242,14 +268,15 @@ describe('chapter 7: privileges', SLOW, () => {
   });
 
   test.skipIf(devicesParent() === null)('mknod of a host device is refused: the devices cgroup allows only the nodes of /dev (cgroup v1)', async () => {
-    const ran = await escapeProbe();
+    // As the host's root (--userns host), with CAP_MKNOD: in a user namespace the kernel refuses every mknod of a device anyway.
+    const ran = await hostEscapeProbe();
     const s = await defaults();
     const list = s.devicesList ?? '';
     const lines = list.trim().split('\n').filter(Boolean).sort();
     const want = [...deviceAllowList()].sort();
     check(probes(ran).mknod === 'EPERM' && JSON.stringify(lines) === JSON.stringify(want), {
-      expected: `mknod /dev/.probe-kmsg c 1 11 fails with EPERM; the container's devices.list is exactly: ${want.join(', ')}`,
-      seen: `probe: mknod ${probes(ran).mknod ?? `? (${described(ran)})`}; devices cgroup ${s.devCgroup ?? '?'}: ${shown(lines.join(', '))}`,
+      expected: `with --userns host and CAP_MKNOD, mknod /dev/.probe-kmsg c 1 11 fails with EPERM; the container's devices.list is exactly: ${want.join(', ')}`,
+      seen: `probe (--userns host): mknod ${probes(ran).mknod ?? `? (${described(ran)})`}; devices cgroup ${s.devCgroup ?? '?'}: ${shown(lines.join(', '))}`,
       hint: 'write "a" to devices.deny, each allow line to devices.allow, and the pid to cgroup.procs (TODO 7.9)',
     });
   });
@@ -281,16 +308,19 @@ describe('chapter 7: privileges', SLOW, () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const shell = await runChapter(7, ['/bin/sh', '-c', 'echo hello | tr a-z A-Z; ls / | wc -l; date +%Y >/dev/null && echo date-ok'], START_MS);
     const user = await runChapter(7, ['--user', '1000', '/bin/sh', '-c', 'id -u; cat /etc/hostname 2>/dev/null; echo fine'], START_MS);
-    const run = new Running(7, ['/bin/sh', '-c', `httpd -f -p 127.0.0.1:${port} & echo ready; wait`]);
+    // Through chapter 5's bridge and a published port: the container has its own network namespace.
+    const run = new Running(7, ['--image', 'web', '--publish', `${port}:${port}`, '/bin/sh', '-c', `httpd -f -p ${port} -h /var/www & echo ready; wait`]);
     const ready = await run.waitFor('ready', START_MS);
-    const body = ready ? await fetchBody(`http://127.0.0.1:${port}/`) : '';
-    const httpd = ready ? (await settle(() => processesWith(`httpd -f -p 127.0.0.1:${port}`), (v) => v.length > 0))[0] : undefined;
+    const httpd = ready ? (await settle(() => processesWith(`httpd -f -p ${port} -h /var/www`), (v) => v.length > 0))[0] : undefined;
+    let body = '';
+    // httpd is running; its first answer may wait for the bridge's port to forward (chapter 5).
+    for (let i = 0; httpd !== undefined && body === '' && i < 10; i++) body = await fetchBody(`http://127.0.0.1:${port}/`);
     const status = httpd === undefined ? '' : readStatus(httpd);
     const walled = /^CapBnd:\s*00000000a80425fb$/m.test(status) && /^Seccomp:\s*2$/m.test(status);
     run.kill('SIGTERM');
     const served = await run.done;
-    check(/^HELLO$/m.test(shell.stdout) && /date-ok/.test(shell.stdout) && /^1000$/m.test(user.stdout) && body.includes('Hello from inside a container') && walled, {
-      expected: 'the shell pipes and runs date; --user 1000 gives uid 1000; httpd inside serves /var/www/index.html to the host on 127.0.0.1, with CapBnd 00000000a80425fb and Seccomp 2',
+    check(/^HELLO$/m.test(shell.stdout) && /date-ok/.test(shell.stdout) && /^1000$/m.test(user.stdout) && body.includes('Hello from the web image') && walled, {
+      expected: 'the shell pipes and runs date; --user 1000 gives uid 1000; httpd in the web image serves its /var/www/index.html to the host through --publish, with CapBnd 00000000a80425fb and Seccomp 2',
       seen: `shell: ${described(shell)} ${shown(shell.stdout)}; user: ${described(user)} ${shown(user.stdout)}; httpd: ${body ? shown(body, 80) : `no answer (${described(served)})`}; httpd walled: ${walled}`,
       hint: 'a filter that refuses too much breaks programs: deny only deniedNumbers(arch), allow the rest (TODO 7.4); keep /dev/null a working node (TODO 7.6)',
     });
@@ -334,29 +364,31 @@ describe('chapter 7: privileges', SLOW, () => {
     });
   });
 
-  test('with a user namespace (chapter 6, --uidmap) the same walls stand', async () => {
-    const maps = ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'];
-    const s = await observe(maps);
-    const ran = await runChapter(7, [...maps, 'escape-probe'], START_MS);
-    const p = probes(ran);
+  test('without a user namespace (--userns host), root is the host\'s root and the same walls stand', async () => {
+    const s = await hostUsers();
+    const d = await defaults();
+    const p = probes(await hostEscapeProbe());
     const uid = s.status.Uid?.split(/\s+/)[0];
-    check(uid === '100000' && mask(s, 'CapEff') === DOCKER_CAPS && s.status.NoNewPrivs === '1' && s.status.Seccomp === '2' && ['unshare', 'keyctl', 'ptrace'].every((k) => p[k] === 'EPERM'), {
-      expected: `host uid 100000, CapEff ${hex(DOCKER_CAPS)}, NoNewPrivs 1, Seccomp 2; unshare, keyctl, ptrace EPERM inside`,
-      seen: s.pid === undefined ? seenOf(s) : `Uid ${s.status.Uid}, ${sets(s)}, NoNewPrivs ${s.status.NoNewPrivs}, Seccomp ${s.status.Seccomp}; probe: ${shown(ran.stdout.replace(/\n/g, ', '))}`,
-      hint: 'the same steps run after chapter 6\'s setup: /dev by bind mounts where mknod is EPERM (TODO 7.6), then capabilities, no_new_privs and the filter (TODO 7.1–7.5)',
+    const mappedUid = d.status.Uid?.split(/\s+/)[0];
+    const calls = ['mount', 'unshare', 'clone', 'setns', 'ptrace', 'keyctl'];
+    check(uid === '0' && mappedUid !== undefined && mappedUid !== '0' && mask(s, 'CapEff') === DOCKER_CAPS && mask(s, 'CapBnd') === DOCKER_CAPS && s.status.NoNewPrivs === '1' && s.status.Seccomp === '2' && calls.every((k) => p[k] === 'EPERM'), {
+      expected: `--userns host: host uid 0, CapEff = CapBnd ${hex(DOCKER_CAPS)}, NoNewPrivs 1, Seccomp 2; ${calls.join(', ')} EPERM inside — and by default a uid other than 0 on the host (chapter 6)`,
+      seen: s.pid === undefined ? seenOf(s) : `Uid ${s.status.Uid}, ${sets(s)}, NoNewPrivs ${s.status.NoNewPrivs}, Seccomp ${s.status.Seccomp}; probe: ${calls.map((k) => `${k} ${p[k] ?? '?'}`).join(', ')}; by default: Uid ${d.status.Uid ?? '?'}`,
+      hint: 'the same steps hold the host\'s root: /dev by mknod where it is allowed (TODO 7.6), then the bounding set, capset, no_new_privs and the filter (TODO 7.1–7.5)',
     });
   });
 });
 
 describe('given: the contrast and the options', SLOW, () => {
   test('--privileged keeps every capability and no filter: the escape battery gets through', async () => {
-    const s = await observe(['--privileged']);
-    const ran = await runChapter(7, ['--privileged', 'escape-probe'], START_MS);
+    // Without a user namespace, as docker needs for --privileged: the user namespace is a wall of its own.
+    const s = await observe(['--privileged', ...HOST_USERS]);
+    const ran = await runChapter(7, ['--privileged', ...HOST_USERS, 'escape-probe'], START_MS);
     const hostBnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
     check(mask(s, 'CapEff') === hostBnd && s.status.Seccomp === '0' && probes(ran).core_pattern === 'ok', {
-      expected: `CapEff ${hex(hostBnd)} (the host's), Seccomp 0, core_pattern opens for append`,
+      expected: `--privileged --userns host: CapEff ${hex(hostBnd)} (the host's), Seccomp 0, core_pattern opens for append`,
       seen: `${seenOf(s)}, Seccomp ${s.status.Seccomp}; probe: ${shown(ran.stdout.replace(/\n/g, ', '))}`,
-      hint: 'setupContainer() skips every step of chapter 7 with --privileged',
+      hint: 'with --privileged, toolkit/runtime/sequence.ts skips chapter 7\'s walls (their `when`)',
     });
   });
 
@@ -366,7 +398,7 @@ describe('given: the contrast and the options', SLOW, () => {
     check(s.status.Seccomp === '0' && /euid=0/.test(suid.stdout), {
       expected: 'Seccomp 0 with seccomp=unconfined; "uid=1000 euid=0" from setuid-probe with no-new-privileges=false',
       seen: `Seccomp ${s.status.Seccomp ?? '?'}; setuid-probe: ${described(suid)} ${shown(suid.stdout)}`,
-      hint: 'the options reach c.privileges; setupContainer() honours seccomp and noNewPrivileges',
+      hint: 'the options reach c.privileges; the confine steps\' `when` honours seccomp and noNewPrivileges (toolkit/runtime/sequence.ts)',
     });
   });
 
@@ -398,7 +430,7 @@ describe('given: the contrast and the options', SLOW, () => {
     check(ready && (parent === null || during.length === 1) && left.length === 0 && next.code === 0 && cgroups.length === 0, {
       expected: 'a devices cgroup while the container runs; the container gone with its runner; after the next run, no devices cgroup of it left',
       seen: `ready ${ready}; devices cgroups while running: ${during.join(' ') || 'none'}; processes left: ${left.length}; next run: ${described(next)}; left: ${cgroups.join(' ') || 'none'}`,
-      hint: 'cleanupHost() removes the devices cgroup working from the Container alone',
+      hint: 'removeDevicesCgroup() removes the devices cgroup working from the Container alone',
     });
   });
 });

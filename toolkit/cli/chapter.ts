@@ -31,7 +31,7 @@ const USAGE = [
   '  chapter N takes the options of every chapter up to N: 3: --memory SIZE --cpus N --pids N --stats',
   '    4: --image NAME --keep --env N=V --workdir DIR --user U[:G] --entrypoint CMD --volume HOST:PATH[:ro]',
   '    5: --network bridge|none --publish H:C   6: --uidmap I:O:N --gidmap I:O:N',
-  '    7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)',
+  '    7: --cap-add CAP --cap-drop CAP|ALL --privileged --security-opt seccomp=unconfined --read-only --userns host   8: --init -d   9: --image HOST:PORT/NAME:TAG (pulled first)',
   '  --solution  chapter N from solutions/     --mine  earlier chapters from your chapters/ (default: solutions/)',
   '  --explain   print the container\'s steps in order (which function of which file), run nothing',
 ].join('\n');
@@ -45,6 +45,7 @@ const ROOTLESS_REFUSED: Readonly<Record<string, string>> = {
   '--image': 'the image layer store is root\'s; rootless runs use the plain rootfs',
   '--keep': 'rootless runs have no image layers to keep',
   '--publish': 'published ports need the bridge and iptables, which are root\'s (podman uses slirp4netns or pasta instead)',
+  '--userns': 'an ordinary user can make a container only inside a user namespace of its own (chapter 6)',
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -128,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     ...(Object.keys(options.join).length > 0 ? { join: resolveJoins(options.join) } : {}),
     ...(Object.keys(options.timeOffsets).length > 0 ? { timeOffsets: options.timeOffsets } : {}),
     privileges: options.privileges,
+    ...(options.userns !== undefined ? { userns: options.userns } : {}),
     rootless,
     plainRootfs,
   };

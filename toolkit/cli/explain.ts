@@ -14,7 +14,8 @@ const PHASE_TITLE: Readonly<Record<Phase, string>> = {
   enter: 'host, on the main thread after the unshare: namespaces joined or made there',
   idmaps: 'user namespace maps (host, while nsexec waits)',
   prepare: 'host side, before the command runs',
-  setup: 'inside: the container\'s first process, then execve(command) as PID 1',
+  setup: 'inside: the container\'s first process, mounts and pivot_root',
+  confine: 'inside, last: root\'s power taken away, then execve(command) as PID 1',
   cleanup: 'after the end (host; also after a crash, from the state file)',
 };
 
@@ -35,7 +36,7 @@ export function explain(chapter: number, files: StackFiles, c: Container): strin
     const skipped = spec.when !== undefined && !spec.when(c);
     const mark = skipped ? chalk.dim('  -') : `${String(++n).padStart(3)}`;
     lines.push(`${mark}  ${where}${todos}  ${whose}`);
-    lines.push(`       ${skipped ? chalk.dim(`skipped: ${spec.unless ?? 'not for this container'}`) : spec.does}`);
+    lines.push(`       ${skipped ? chalk.dim(`skipped: ${(typeof spec.unless === 'function' ? spec.unless(c) : spec.unless) ?? 'not for this container'}`) : spec.does}`);
   }
   if (phase === undefined) {
     // Not in SEQUENCE: the chapter composes its own container with the classic hooks (sequence.ts, ClassicChapter).

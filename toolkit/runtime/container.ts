@@ -74,6 +74,12 @@ export interface Container {
 
   /** Chapter 7 — capabilities, seccomp, masks (absent: the defaults of toolkit/security/privileges.ts). */
   readonly privileges?: Privileges;
+  /**
+   * Chapter 7 — `--userns host`: no user namespace of its own, so root inside
+   * is the host's root and only chapter 7's walls hold it (docker's default
+   * without userns-remap). Absent: chapter 6's user namespace.
+   */
+  readonly userns?: 'host';
 
   /** The runner is an ordinary user (chapter 6's rootless mode): no cgroups, no bridge, no image layers. */
   readonly rootless: boolean;

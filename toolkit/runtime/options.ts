@@ -9,7 +9,7 @@
  *   [--network bridge|none] [--publish HOST:CONTAINER]…      chapter 5
  *   [--uidmap IN:OUT:COUNT]… [--gidmap IN:OUT:COUNT]…        chapter 6
  *   [--cap-add CAP]… [--cap-drop CAP|ALL]… [--privileged]     chapter 7
- *   [--security-opt seccomp=unconfined|no-new-privileges=false]… [--read-only]
+ *   [--security-opt seccomp=unconfined|no-new-privileges=false]… [--read-only] [--userns host]
  *   [--init] [-d|--detach]                                   chapter 8
  *   [--] [COMMAND [ARG…]]
  *
@@ -50,6 +50,8 @@ export interface RunnerOptions {
   init: boolean;
   detach: boolean;
   privileges: Privileges;
+  /** Chapter 7: --userns host, no user namespace (docker's own word for it). */
+  userns?: 'host';
   /** Overrides of the image's configuration (toolkit/image/config.ts); absent or empty: not given. */
   env: string[];
   workdir?: string;
@@ -69,7 +71,7 @@ const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpus', '--pids', '--image', '--network', '--publish', '--uidmap', '--gidmap',
   '--ipc', '--pid', '--monotonic-offset', '--boottime-offset',
-  '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt'];
+  '--env', '--workdir', '--user', '--entrypoint', '--volume', '--cap-add', '--cap-drop', '--security-opt', '--userns'];
 /** docker's `--entrypoint ""` clears the image's Entrypoint. */
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
 const FLAGS_ALONE = ['--solution', '--mine', '--explain', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only', '--unsafe-map-host-root'];
@@ -141,6 +143,10 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     offsets[clock] = seconds;
   }
 
+  const userns = one('--userns');
+  if (userns !== undefined && userns !== 'host') throw new UsageError(`Expected --userns to be host (no user namespace: root inside is the host's root), got ${shown(userns)}`);
+  if (userns !== undefined && (given.has('--uidmap') || given.has('--gidmap'))) throw new UsageError('--userns host means no user namespace, so there is nothing for --uidmap or --gidmap to map: give one or the other');
+
   const memory = one('--memory');
   const cpus = one('--cpus');
   const pids = one('--pids');
@@ -172,6 +178,7 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     ...(one('--user') !== undefined ? { user: checkedUser(one('--user')!) } : {}),
     ...(one('--entrypoint') !== undefined ? { entrypoint: one('--entrypoint')! } : {}),
     volumes: all('--volume').map(parseVolume),
+    ...(userns !== undefined ? { userns } : {}),
     privileges: parsePrivileges({ capAdd: all('--cap-add'), capDrop: all('--cap-drop'), securityOpt: all('--security-opt'), privileged: given.has('--privileged'), readOnly: given.has('--read-only') }),
     command,
     given,

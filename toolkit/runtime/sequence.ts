@@ -8,10 +8,15 @@
  *   host     namespaces  the clone flags each wall needs; the runtime unshares
  *                        them, or nsexec does when one is CLONE_NEWUSER  (2, 5, 6)
  *   host     idmaps      uid_map and gid_map, while nsexec waits          (6)
- *   host     prepare     cgroup limits, veth and NAT: before the command runs (3, 5)
- *   inside   setup       cgroup namespace, mounts, overlay, /proc, network,
- *                        pivot_root, hostname; then execve(command)  (2, 3, 4, 5, 6)
- *   host     cleanup     in the reverse order, after the end or a crash  (3, 4, 5, 6)
+ *   host     prepare     cgroup limits, veth and NAT, the devices cgroup:
+ *                        before the command runs                      (3, 5, 7)
+ *   inside   setup       cgroup namespace, mounts, overlay, /proc, /dev, network,
+ *                        masked and read-only paths, pivot_root, hostname  (2–7)
+ *   inside   confine     what must come last, just before execve(command):
+ *                        the bounding set, the uid, capset, no_new_privs, and
+ *                        the seccomp filter, which refuses the mount(2) and
+ *                        unshare(2) every setup step needs               (7)
+ *   host     cleanup     in the reverse order, after the end or a crash  (3–7)
  *
  * For chapter N, chapter N's steps come from the file being graded (the
  * learner's, or the reference with --solution); every earlier chapter's from
@@ -22,14 +27,15 @@
 import path from 'node:path';
 import { chapterFile, hasWallsOf, type Target } from '../chapters.ts';
 import { CLONE_NEWUSER, unshare } from '../kernel/index.ts';
+import { DEFAULT_PRIVILEGES } from '../security/privileges.ts';
 import { PROJECT } from '../paths.ts';
 import type { Container } from './container.ts';
 
-export type Phase = 'create' | 'namespaces' | 'enter' | 'idmaps' | 'prepare' | 'setup' | 'cleanup';
+export type Phase = 'create' | 'namespaces' | 'enter' | 'idmaps' | 'prepare' | 'setup' | 'confine' | 'cleanup';
 export type Side = 'host' | 'inside';
 
 export const SIDE: Readonly<Record<Phase, Side>> = {
-  create: 'host', namespaces: 'host', enter: 'host', idmaps: 'host', prepare: 'host', setup: 'inside', cleanup: 'host',
+  create: 'host', namespaces: 'host', enter: 'host', idmaps: 'host', prepare: 'host', setup: 'inside', confine: 'inside', cleanup: 'host',
 };
 
 /** What a step is given: host steps after the spawn also get the container's first process, as the host sees it. */
@@ -52,33 +58,41 @@ export interface StepSpec {
   readonly until?: number;
   /** When the step applies to this container; `unless` says why it is skipped otherwise. */
   readonly when?: (c: Container) => boolean;
-  readonly unless?: string;
+  readonly unless?: string | ((c: Container) => string);
 }
 
 const mapped = (c: Container) => !c.rootless;
 const withImage = (c: Container) => !c.plainRootfs;
 const PLAIN = 'no image: the plain rootfs is the root (--rootfs DIR, or rootless: the layer store is root\'s)';
+/** Chapter 6's user namespace, unless chapter 7's --userns host asks for none (docker without userns-remap). */
+const ownUsers = (c: Container) => c.userns !== 'host';
+const HOST_USERS = '--userns host: no user namespace, root inside is the host\'s root (as in chapter 2)';
+const privileges = (c: Container) => c.privileges ?? DEFAULT_PRIVILEGES;
+const confined = (c: Container) => !privileges(c).privileged;
+const PRIVILEGED = '--privileged: every capability, no filter, no masks (docker run --privileged)';
+const userOrPlain = (c: Container) => (ownUsers(c) ? PLAIN : HOST_USERS);
 
 /** Every step of every chapter, in the order it runs. New chapters add theirs here. */
 export const SEQUENCE: readonly StepSpec[] = [
   // docker pull + docker create
   { chapter: 4, step: 'prepareImage', phase: 'create', does: 'pull: the image\'s layers unpacked once into the layer store; create: the container\'s empty upper/, work/, merged/', when: withImage, unless: PLAIN },
-  { chapter: 6, step: 'shiftImageLayers', phase: 'create', does: 'the layers as container root must own them: copies chowned into the mapped range, cached per mapping', when: withImage, unless: PLAIN },
+  { chapter: 6, step: 'shiftImageLayers', phase: 'create', does: 'the layers as container root must own them: copies chowned into the mapped range, cached per mapping', when: (c) => withImage(c) && ownUsers(c), unless: userOrPlain },
   { chapter: 4, step: 'useMergedAsRootfs', phase: 'create', todos: '4.3', does: 'the overlay\'s merged/ becomes the container\'s root filesystem', when: withImage, unless: PLAIN },
 
   // clone flags: unshare(2) on the runner's main thread, or nsexec
   { chapter: 2, step: 'namespaces', phase: 'namespaces', todos: '2.1', does: 'mount, UTS, IPC and PID namespaces' },
   { chapter: 5, step: 'namespaces', phase: 'namespaces', todos: '5.1', does: 'a network namespace: its own lo, routes, ports and firewall' },
-  { chapter: 6, step: 'namespaces', phase: 'namespaces', todos: '6.1', does: 'a user namespace, made first and alone by nsexec, so that it owns all the others' },
+  { chapter: 6, step: 'namespaces', phase: 'namespaces', todos: '6.1', does: 'a user namespace, made first and alone by nsexec, so that it owns all the others', when: ownUsers, unless: HOST_USERS },
   // on the runner's main thread, after the unshare and before the spawn
   { chapter: 8, step: 'joinNamespaces', phase: 'enter', todos: '8.7', does: 'a pod: setns(2) into another container\'s network, IPC or PID namespace (--network container:NAME…)', when: (c) => c.join !== undefined, unless: 'not in a pod' },
   { chapter: 8, step: 'createTimeNamespace', phase: 'enter', todos: '8.8', does: 'a time namespace with the clocks\' offsets (--monotonic-offset, --boottime-offset)', when: (c) => c.timeOffsets !== undefined, unless: 'no clock offsets' },
-  { chapter: 6, step: 'writeIdMaps', phase: 'idmaps', todos: '6.2, 6.3', does: 'uid_map and gid_map: root inside is an unprivileged uid outside' },
+  { chapter: 6, step: 'writeIdMaps', phase: 'idmaps', todos: '6.2, 6.3', does: 'uid_map and gid_map: root inside is an unprivileged uid outside', when: ownUsers, unless: HOST_USERS },
 
   // the host side, before the command runs
-  { chapter: 6, step: 'ownWritableLayer', phase: 'prepare', todos: '6.4', does: 'the container\'s writable layer (upper/ and work/, or its own /tmp rootless) given to the host uid that is root inside' },
+  { chapter: 6, step: 'ownWritableLayer', phase: 'prepare', todos: '6.4', does: 'the container\'s writable layer (upper/ and work/, or its own /tmp rootless) given to the host uid that is root inside', when: ownUsers, unless: HOST_USERS },
   { chapter: 3, step: 'joinCgroup', phase: 'prepare', todos: '3.1–3.3', does: 'a cgroup of its own with the limits (-m, --cpus, --pids), the first process moved in', when: mapped, unless: 'rootless: cgroups need delegation (systemd), which the workbook does not ask for' },
   { chapter: 5, step: 'connectNetwork', phase: 'prepare', todos: '5.2–5.5', does: 'the bridge, a veth pair into the container, NAT out and DNAT for -p (with --network none: nothing)' },
+  { chapter: 7, step: 'allowDevices', phase: 'prepare', todos: '7.9', does: 'cgroup v1: a devices cgroup that denies every device node but the few of /dev (v2: none, see the lesson)', when: (c) => confined(c) && mapped(c), unless: (c) => (confined(c) ? 'rootless: no cgroup of its own' : PRIVILEGED) },
 
   // inside, in the first process, before execve
   { chapter: 1, step: 'changeRoot', phase: 'setup', todos: '1.1', does: 'chroot(2) into the rootfs', until: 1 },
@@ -86,18 +100,34 @@ export const SEQUENCE: readonly StepSpec[] = [
   { chapter: 3, step: 'enterCgroupNamespace', phase: 'setup', todos: '3.6', does: 'a cgroup namespace, made once the process is in its cgroup: that cgroup is its "/"', when: mapped, unless: 'rootless: no cgroup of its own' },
   { chapter: 2, step: 'makeMountsPrivate', phase: 'setup', todos: '2.2', does: 'no mount event propagates to or from the host' },
   { chapter: 4, step: 'mountOverlay', phase: 'setup', todos: '4.1, 4.2', does: 'overlayfs: the image\'s layers read-only, upper/ on top, mounted on merged/', when: withImage, unless: PLAIN },
-  { chapter: 6, step: 'mountOwnTmp', phase: 'setup', does: 'on the shared plain rootfs (owned by host root): a /tmp of its own', when: (c) => c.plainRootfs, unless: 'the overlay\'s upper layer is the container\'s to write' },
-  { chapter: 6, step: 'bindDevices', phase: 'setup', does: 'the host\'s /dev/null, zero, full, random, urandom, tty bound in: device files on a user namespace\'s overlay never open', when: withImage, unless: PLAIN },
+  { chapter: 6, step: 'mountOwnTmp', phase: 'setup', does: 'on the shared plain rootfs (owned by host root): a /tmp of its own', when: (c) => c.plainRootfs && ownUsers(c), unless: (c) => (ownUsers(c) ? 'the overlay\'s upper layer is the container\'s to write' : HOST_USERS) },
+  // Chapter 7's mountDev makes a whole /dev instead, binding the same host nodes where mknod(2) is EPERM.
+  { chapter: 6, step: 'bindDevices', phase: 'setup', does: 'the host\'s /dev/null, zero, full, random, urandom, tty bound in: device files on a user namespace\'s overlay never open', when: withImage, unless: PLAIN, until: 6 },
   { chapter: 4, step: 'bindVolumes', phase: 'setup', does: '--volume: host directories bound into the new root (recursive; :ro made read-only)', when: (c) => (c.volumes?.length ?? 0) > 0, unless: 'no --volume' },
   { chapter: 2, step: 'bindRootfs', phase: 'setup', todos: '2.3', does: 'the root filesystem bound onto itself: a mount point, as pivot_root needs' },
   { chapter: 2, step: 'mountProc', phase: 'setup', todos: '2.4', does: 'a /proc of the new PID namespace' },
   { chapter: 3, step: 'mountCgroupfs', phase: 'setup', does: 'on cgroup v2: its own cgroup tree, read-only, at /sys/fs/cgroup', when: mapped, unless: 'rootless' },
+  // Under the rootfs, before pivot_root: the host's /dev nodes are still there to bind, and in a user
+  // namespace the kernel allows a new sysfs only while one is in view.
+  { chapter: 7, step: 'mountDev', phase: 'setup', todos: '7.6', does: 'a /dev of its own: a tmpfs with null, zero, full, random, urandom, tty, the std* links, devpts, shm' },
+  { chapter: 7, step: 'mountReadOnlyPaths', phase: 'setup', todos: '7.7', does: '/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs read-only; a read-only sysfs at /sys', when: confined, unless: PRIVILEGED },
+  { chapter: 7, step: 'maskPaths', phase: 'setup', todos: '7.8', does: '/proc/kcore, /proc/keys, /sys/firmware and the rest masked: /dev/null or an empty tmpfs over them', when: confined, unless: PRIVILEGED },
   { chapter: 5, step: 'configureNetwork', phase: 'setup', todos: '5.6, 5.7', does: 'lo up; eth0 named, addressed, up, with the default route via the bridge' },
   { chapter: 2, step: 'pivotIntoRootfs', phase: 'setup', todos: '2.5', does: 'pivot_root(2): the rootfs becomes "/", the host\'s old root is detached' },
   { chapter: 2, step: 'setHostname', phase: 'setup', todos: '2.6', does: 'sethostname(2) in its own UTS namespace' },
+  { chapter: 7, step: 'makeRootReadOnly', phase: 'setup', todos: '7.10', does: '--read-only: "/" remounted read-only', when: (c) => privileges(c).readOnlyRootfs, unless: 'no --read-only' },
+
+  // inside, last, just before execve: after these, the process cannot mount or unshare any more
+  { chapter: 7, step: 'installSeccompFilter', phase: 'confine', todos: '7.5', does: 'with no-new-privileges=false: the seccomp filter first, while CAP_SYS_ADMIN still allows it', when: (c) => confined(c) && privileges(c).seccomp && !privileges(c).noNewPrivileges, unless: (c) => (confined(c) ? 'after no_new_privs, at the end (below)' : PRIVILEGED) },
+  { chapter: 7, step: 'dropBoundingSet', phase: 'confine', todos: '7.1', does: 'prctl(PR_CAPBSET_DROP) for every capability not kept (docker\'s 14, --cap-add, --cap-drop)', when: confined, unless: PRIVILEGED },
+  { chapter: 7, step: 'becomeUser', phase: 'confine', does: '--user or the image\'s User, while CAP_SETUID is still there, keeping the permitted set for capset', when: (c) => c.user !== undefined, unless: 'runs as root (no --user, no User in the image)' },
+  { chapter: 7, step: 'setCapabilities', phase: 'confine', todos: '7.2', does: 'capset(2): effective = permitted = the kept set, inheritable none; ambient cleared', when: confined, unless: PRIVILEGED },
+  { chapter: 7, step: 'setNoNewPrivileges', phase: 'confine', todos: '7.3', does: 'prctl(PR_SET_NO_NEW_PRIVS): setuid bits and file capabilities grant nothing any more', when: (c) => confined(c) && privileges(c).noNewPrivileges, unless: (c) => (confined(c) ? '--security-opt no-new-privileges=false' : PRIVILEGED) },
+  { chapter: 7, step: 'installSeccompFilter', phase: 'confine', todos: '7.4, 7.5', does: 'seccomp(2) with TSYNC: mount, unshare, setns, keyctl, ptrace… get EPERM, on every thread, through the execve', when: (c) => confined(c) && privileges(c).seccomp && privileges(c).noNewPrivileges, unless: (c) => (!confined(c) ? PRIVILEGED : privileges(c).seccomp ? 'installed first (above): no_new_privs is off' : '--security-opt seccomp=unconfined') },
 
   // after the end — also after a crash, from the state file alone
-  { chapter: 6, step: 'removeOwnTmp', phase: 'cleanup', does: 'the container\'s own /tmp (plain rootfs)', when: (c) => c.plainRootfs, unless: 'the writable layer goes with the container (chapter 4)' },
+  { chapter: 7, step: 'removeDevicesCgroup', phase: 'cleanup', does: 'the devices cgroup (cgroup v1)', when: mapped, unless: 'rootless' },
+  { chapter: 6, step: 'removeOwnTmp', phase: 'cleanup', does: 'the container\'s own /tmp (plain rootfs)', when: (c) => c.plainRootfs && ownUsers(c), unless: (c) => (ownUsers(c) ? 'the writable layer goes with the container (chapter 4)' : HOST_USERS) },
   { chapter: 5, step: 'disconnectNetwork', phase: 'cleanup', todos: '5.8', does: 'DNAT rules, the veth pair; the bridge and its rules with the last container', when: (c) => c.network === 'bridge', unless: '--network none' },
   { chapter: 3, step: 'removeContainerCgroup', phase: 'cleanup', todos: '3.4, 3.5', does: 'accounting read, then the cgroup removed', when: mapped, unless: 'rootless' },
   { chapter: 4, step: 'removeWritableLayer', phase: 'cleanup', todos: '4.4', does: 'the container\'s upper/ dropped (unless --keep); the image\'s layers stay', when: withImage, unless: PLAIN },
@@ -170,9 +200,9 @@ export function phaseSteps<F>(modules: StackModules, phase: Phase, c: Container)
 }
 
 /**
- * A chapter that composes its own container exports the runner's classic
- * hooks instead of steps of SEQUENCE (chapter 7, built before the sequence
- * existed): the stack is that one file, and each phase calls its hook.
+ * A file that composes its own container exports these hooks instead of
+ * steps of SEQUENCE — the selftest's cheaters (tests/cheaters/) do, to fake a
+ * chapter's walls: the stack is that one file, and each phase calls its hook.
  */
 export interface ClassicChapter {
   createNamespaces?(c: Container): void;
@@ -243,11 +273,13 @@ export function runWithPid(modules: StackModules, phase: 'idmaps' | 'prepare', c
   return c;
 }
 
-/** Inside the container: the setup steps, in order. */
+/** Inside the container: the setup steps, in order, then the confine steps, the last before execve. */
 export function runSetup(modules: StackModules, c: Container): void {
   const classic = classicOf(modules);
   if (classic !== undefined) return classic.setupContainer(c);
-  for (const { run } of phaseSteps<ContainerStep>(modules, 'setup', c)) run(c);
+  for (const phase of ['setup', 'confine'] as const) {
+    for (const { run } of phaseSteps<ContainerStep>(modules, phase, c)) run(c);
+  }
 }
 
 /**

@@ -44,3 +44,12 @@ export function pathKind(p: string): PathKind {
     throw error;
   }
 }
+
+/**
+ * Whether something is mounted on the directory `p`: a mount point's st_dev
+ * is its own filesystem's, not its parent's (stat(2); mountpoint(1) does the
+ * same). Chapter 3 mounts a sysfs at the rootfs's /sys on cgroup v2.
+ */
+export function isMountPoint(p: string): boolean {
+  return fs.statSync(p).dev !== fs.statSync(`${p}/..`).dev;
+}
