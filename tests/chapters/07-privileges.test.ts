@@ -115,7 +115,7 @@ beforeEach(() => {
 });
 
 function noted<T extends Ran | Seen>(x: T): T {
-  runs.push('ran' in x ? { ran: x.ran, started: x.pid !== undefined } : { ran: x, started: x.code !== 125 });
+  runs.push('ran' in x ? { ran: x.ran, started: x.pid !== undefined || x.ready } : { ran: x, started: x.code !== 125 });
   return x;
 }
 
@@ -125,7 +125,8 @@ async function runChapter(chapter: number, args: readonly string[], timeoutMs?: 
 
 /** check(), with the hint taken from the runner's error when a container of this check never started. */
 function check(ok: boolean, verdict: Verdict): void {
-  const failed = ok ? undefined : runs.find((r) => !r.started && r.ran.stderr.trim() !== '');
+  // A setup that failed (125) or an error one of WHY knows: a start that only took long keeps the check's own hint.
+  const failed = ok ? undefined : runs.find((r) => !r.started && r.ran.stderr.trim() !== '' && (r.ran.code === 125 || WHY.some(([p]) => p.test(r.ran.stderr))));
   checkThat(ok, failed ? { ...verdict, hint: diagnose(failed.ran.stderr, WHY) } : verdict);
 }
 
