@@ -27,7 +27,6 @@
 import path from 'node:path';
 import { chapterFile, hasWallsOf, type Target } from '../chapters.ts';
 import { CLONE_NEWUSER, unshare } from '../kernel/index.ts';
-import { DEFAULT_PRIVILEGES } from '../security/privileges.ts';
 import { PROJECT } from '../paths.ts';
 import type { Container } from './container.ts';
 
@@ -67,7 +66,13 @@ const PLAIN = 'no image: the plain rootfs is the root (--rootfs DIR, or rootless
 /** Chapter 6's user namespace, unless chapter 7's --userns host asks for none (docker without userns-remap). */
 const ownUsers = (c: Container) => c.userns !== 'host';
 const HOST_USERS = '--userns host: no user namespace, root inside is the host\'s root (as in chapter 2)';
-const privileges = (c: Container) => c.privileges ?? DEFAULT_PRIVILEGES;
+/** Chapter 7's options, with the defaults of toolkit/security/privileges.ts (not imported: it loads capset's binding into every container's first process). */
+const privileges = (c: Container) => ({
+  privileged: c.privileges?.privileged === true,
+  seccomp: c.privileges?.seccomp ?? true,
+  noNewPrivileges: c.privileges?.noNewPrivileges ?? true,
+  readOnlyRootfs: c.privileges?.readOnlyRootfs === true,
+});
 const confined = (c: Container) => !privileges(c).privileged;
 const PRIVILEGED = '--privileged: every capability, no filter, no masks (docker run --privileged)';
 const userOrPlain = (c: Container) => (ownUsers(c) ? PLAIN : HOST_USERS);
