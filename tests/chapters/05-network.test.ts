@@ -9,6 +9,12 @@
  *   uplink0 10.200.0.2/24 ◀─▶ uplink1 10.200.0.1/24   wb0 ◀─▶ wbh-N ═════ eth0
  *   :9000 answers with the          (the workbook must not pick 10.200.0.0/24:
  *   caller's address                 the host already routes it)
+ *
+ * Every graded check finds the container's process from the host and reads
+ * its network namespace there: /proc/PID/ns/net against the scratch host's,
+ * and its links, addresses and routes with `nsenter --net=/proc/PID/ns/net ip …`
+ * run by the grader; the host side (bridge, veth, rules) with `ip` and
+ * `iptables-save` in the scratch host. What the command prints only supports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,8 +23,9 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter, type Ran } from '../support/container.ts';
+import { Observed, diagnose, namespaceOf } from '../support/observe.ts';
 import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
-import { leaseFile, listLeases } from '../../toolkit/network/leases.ts';
+import { leaseFile, listLeases, type Lease } from '../../toolkit/network/leases.ts';
 import { listStates } from '../../toolkit/runtime/state.ts';
 import { netnsInode } from '../../toolkit/network/netns.ts';
 import { savedSysctlsFile } from '../../toolkit/network/sysctl.ts';
@@ -37,6 +44,8 @@ beforeAll(async () => {
   host = await Scratch.make();
   world = await Scratch.make();
   host.sh('ip link set lo up');
+  // A fresh host does not route: the machine's own ip_forward=1 (copied into new namespaces) would hide a missing one (TODO 5.3).
+  host.sh('echo 0 > /proc/sys/net/ipv4/ip_forward');
   host.sh(`ip link add uplink1 type veth peer name uplink0 netns ${world.pid}`);
   host.sh(`ip address add ${HOST_UPLINK}/24 dev uplink1 && ip link set uplink1 up`);
   world.sh(`ip link set lo up && ip address add ${WORLD}/24 dev uplink0 && ip link set uplink0 up`);
@@ -58,55 +67,122 @@ afterAll(() => {
 /** Runs chapter 5 with the runner inside the scratch host. */
 const run = (args: string[], timeoutMs = 20000) => runChapter(5, args, timeoutMs, host.prefix);
 const start = (args: string[]) => new Running(5, args, host.prefix);
+/** A container of chapter 5 on the scratch host, its command `script` ending in a sleep the grader finds. */
+const observe = (options: string[], script: string) => Observed.start(5, options, script, host.prefix);
+
+/** Why a container never reached its command: the runner's error names the `ip` command that failed. */
+const WHY: ReadonlyArray<readonly [RegExp, string]> = [
+  [/`ip route add default[^`]*` failed/, 'the default route was refused: eth0 must be up, with its address, before `ip route add default via GATEWAY` (TODO 5.7)'],
+  [/`ip (link|address)[^`]*eth0[^`]*` failed|`ip link set [^`]* name eth0` failed/, 'configureEth0(): rename net.peerVeth to eth0, give it net.address/prefixLength, bring it up (TODO 5.7)'],
+  [/`ip link (add|set) [^`]*(type veth|master|netns)[^`]*` failed/, 'connectContainer(): the veth pair, its host end on the bridge and up, the other end moved to the container\'s PID (TODO 5.4)'],
+  [/`ip (link|address) [^`]*(type bridge|dev wb)[^`]*` failed/, 'createBridge(): the bridge, with the gateway address, up (TODO 5.2)'],
+  [/`iptables[^`]*` failed/, 'a rule iptables refused: check its table, chain and spec (TODO 5.3, TODO 5.5)'],
+];
+
+/** The host PID of the container whose runner is `runner` (its state file), once known. */
+function containerPid(runner: Running | Observed): number | undefined {
+  const r = runner instanceof Observed ? runner.run : runner;
+  return listStates().find((st) => st.runner === r.process.pid)?.pid;
+}
+
+/** `ip ARGS` in the container's network namespace, run by the grader from the host (nsenter), not by the container. */
+function ipIn(pid: number, args: string): string {
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', ...args.split(' ')], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : '';
+}
+
+/** Whether the container's process has a network namespace of its own: neither the (scratch) host's nor gone. */
+function ownNetwork(pid: number | undefined): boolean {
+  return pid !== undefined && namespaceOf(pid, 'net') !== '(gone)' && namespaceOf(pid, 'net') !== host.netns;
+}
+
+/** The lease the workbook holds on the scratch host for the container of `pid`'s run. */
+function leaseOf(runner: Running | Observed): Lease | undefined {
+  const r = runner instanceof Observed ? runner.run : runner;
+  const id = listStates().find((st) => st.runner === r.process.pid)?.container.id;
+  return listLeases().find((l) => l.netns === host.netns && l.container === id);
+}
+
+/**
+ * Which step a container that cannot reach its gateway is missing, from what the host sees:
+ * the bridge (its address, up), the host's veth end (on the bridge, up), else the route inside.
+ */
+function pathHint(net: Lease | undefined): string {
+  if (net === undefined) return 'connectNetwork() must claim a lease and connect the container (TODO 5.2–5.4)';
+  const bridge = host.exec(['ip', '-o', 'link', 'show', 'dev', net.bridge]).stdout;
+  const bridgeAddress = host.exec(['ip', '-o', '-4', 'address', 'show', 'dev', net.bridge]).stdout;
+  const veth = host.exec(['ip', '-o', 'link', 'show', 'dev', net.hostVeth]).stdout;
+  if (!bridge || !bridgeAddress.includes(`${net.gateway}/${net.prefixLength}`) || !/<[^>]*\bUP\b/.test(bridge)) {
+    return `on the host, the bridge ${net.bridge} must carry ${net.gateway}/${net.prefixLength} and be up: ${shown(bridge + bridgeAddress, 160)} (TODO 5.2)`;
+  }
+  if (!veth.includes(`master ${net.bridge}`) || !/<[^>]*\bUP\b/.test(veth)) {
+    return `on the host, the veth end ${net.hostVeth} must be plugged into ${net.bridge} (master) and up: ${shown(veth, 160)} (TODO 5.4)`;
+  }
+  return `the bridge and the host's veth end are up: inside, ip route add default via ${net.gateway} (TODO 5.7)`;
+}
 
 describe('chapter 5: network', () => {
   test('the container has its own network: only lo and eth0, an address the host does not use, a route via the bridge', async () => {
-    const ran = await run(['/bin/sh', '-c', [
-      'readlink /proc/self/ns/net', 'echo ---', 'ip -o link show', 'echo ---', 'ip -o -4 address show', 'echo ---', 'ip route',
-      'echo ---', 'ping -c 1 -W 2 "$(ip route | awk \'/^default/ {print $3}\')" >/dev/null && echo gateway answers',
-    ].join('; ')]);
-    const [ns = '', links = '', addresses = '', routes = '', gateway = ''] = ran.stdout.split('---\n');
-    check(ran.code === 0, {
-      expected: 'the container starts, and its command exits 0',
-      seen: described(ran),
-      hint: 'exit 125: a step threw, and the message names it ("not done yet: 5.n …", or the command that failed and why)',
-    });
-    check(ns.trim() !== '' && ns.trim() !== host.netns, {
-      expected: `a network namespace other than the host's (${host.netns})`,
-      seen: `inside: ${shown(ns)}`,
-      hint: 'namespaces() must return CLONE_NEWNET (TODO 5.1)',
-    });
-    const names = linkNames(links);
-    check(names.join(' ') === 'eth0 lo' && upLinks(links).join(' ') === 'eth0 lo', {
-      expected: 'two links, both UP: lo and eth0',
-      seen: `ip link inside: ${shown(links)}`,
-      hint: names.includes('eth0')
-        ? 'bring both up inside: ip link set lo up (TODO 5.6), ip link set eth0 up (TODO 5.7)'
-        : 'move the veth end into the container (ip link set … netns PID, TODO 5.4) and rename it eth0 inside (TODO 5.7)',
-    });
-    const address = /eth0\s+inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addresses);
-    check(address !== null && address[2] === '24' && !overlaps(`${address[1]}/32`, TAKEN) && !address[1]!.startsWith('127.'), {
-      expected: `eth0 has an IPv4 address/24 outside the host's own network ${TAKEN}`,
-      seen: `ip -4 address inside: ${shown(addresses)}`,
-      hint: 'ip address add ADDRESS/PREFIX dev eth0 with the lease\'s address and prefixLength (TODO 5.7)',
-    });
-    const route = /^default via (\S+) dev eth0/m.exec(routes);
-    check(route !== null && overlaps(`${route[1]}/32`, `${address![1]}/24`) && gateway.includes('gateway answers'), {
-      expected: 'a default route via the bridge\'s address (the lease\'s gateway), which answers a ping',
-      seen: `ip route inside: ${shown(routes)}; ping: ${gateway.includes('gateway answers') ? 'answered' : 'no answer'}`,
-      hint: 'ip route add default via GATEWAY inside (TODO 5.7); on the host the bridge must carry GATEWAY/24 and be up, the host\'s veth end on it and up (TODOs 5.2, 5.4)',
-    });
+    const o = await observe([], 'ping -c 1 -W 2 "$(ip route | awk \'/^default/ {print $3}\')" >/dev/null && echo gateway answers');
+    try {
+      if (o.pid === null) {
+        check(false, { expected: 'the container starts and runs its command', seen: await o.failure(), hint: diagnose(await o.stderr(), WHY) });
+        return;
+      }
+      const pid = o.pid;
+      const ns = namespaceOf(pid, 'net');
+      check(ns !== host.netns, {
+        expected: `/proc/${pid}/ns/net, read from the host: a network namespace other than the host's (${host.netns})`,
+        seen: ns,
+        hint: 'the container\'s process shares the host\'s network: namespaces() must return CLONE_NEWNET (TODO 5.1)',
+      });
+      // Seen from the host, inside the container's network namespace (nsenter), not printed by the container.
+      const links = ipIn(pid, '-o link show');
+      const names = linkNames(links);
+      const up = upLinks(links);
+      check(names.join(' ') === 'eth0 lo' && up.join(' ') === 'eth0 lo', {
+        expected: 'two links, both UP: lo and eth0 (ip -o link, in its network namespace)',
+        seen: shown(links),
+        hint: !names.includes('eth0')
+          ? 'move the veth end into the container (ip link set … netns PID, TODO 5.4) and rename it eth0 inside (TODO 5.7)'
+          : !up.includes('lo') ? 'a new network namespace\'s lo starts down: ip link set lo up (TODO 5.6)' : 'bring eth0 up inside: ip link set eth0 up (TODO 5.7)',
+      });
+      const addresses = ipIn(pid, '-o -4 address show');
+      const address = /eth0\s+inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addresses);
+      check(address !== null && address[2] === '24' && !overlaps(`${address[1]}/32`, TAKEN) && !address[1]!.startsWith('127.'), {
+        expected: `eth0 has an IPv4 address/24 outside the host's own network ${TAKEN}`,
+        seen: `ip -4 address in its network namespace: ${shown(addresses)}`,
+        hint: 'ip address add ADDRESS/PREFIX dev eth0 with the lease\'s address and prefixLength (TODO 5.7)',
+      });
+      const routes = ipIn(pid, 'route');
+      const route = /^default via (\S+) dev eth0/m.exec(routes);
+      const answers = route !== null && spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', BUSYBOX, 'ping', '-c', '1', '-W', '2', route[1]!], { timeout: 5000 }).status === 0;
+      check(route !== null && overlaps(`${route[1]}/32`, `${address![1]}/24`) && answers, {
+        expected: 'a default route via the bridge\'s address (the lease\'s gateway), which answers a ping sent from its network namespace',
+        seen: `ip route in its network namespace: ${shown(routes)}; ping: ${answers ? 'answered' : 'no answer'}`,
+        hint: route === null ? 'ip route add default via GATEWAY inside (TODO 5.7)' : pathHint(leaseOf(o)),
+      });
+    } finally {
+      await o.stop();
+    }
   });
 
   test('--network none: only lo, and it is up; nothing is made on the host', async () => {
     const start = host.snapshot();
-    const ran = await run(['--network', 'none', '/bin/sh', '-c', 'ip -o link show; echo ---; ip -o -4 address show']);
-    const [links = '', addresses = ''] = ran.stdout.split('---\n');
+    const o = await observe(['--network', 'none'], 'true');
+    const pid = o.pid;
+    const own = ownNetwork(pid ?? undefined);
+    const links = pid !== null && own ? ipIn(pid, '-o link show') : '';
+    const addresses = pid !== null && own ? ipIn(pid, '-o -4 address show') : '';
+    const seen = pid === null ? await o.failure() : `own network namespace: ${own}; ip link in it: ${shown(links)}`;
+    const hint = pid === null ? diagnose(await o.stderr(), WHY) : !own ? 'the container\'s process shares the host\'s network: namespaces() must return CLONE_NEWNET (TODO 5.1)'
+      : 'a new network namespace has only lo, and it starts down: ip link set lo up (TODO 5.6)';
+    await o.stop();
     const after = host.snapshot();
-    check(ran.code === 0 && linkNames(links).join(' ') === 'lo' && upLinks(links).join(' ') === 'lo' && /lo\s+inet 127\.0\.0\.1\/8/.test(addresses), {
-      expected: 'one link, lo, UP with 127.0.0.1/8',
-      seen: ran.code === 0 ? `inside: ${shown(ran.stdout)}` : described(ran),
-      hint: 'a new network namespace (TODO 5.1) has only lo, and it starts down: ip link set lo up (TODO 5.6)',
+    check(own && linkNames(links).join(' ') === 'lo' && upLinks(links).join(' ') === 'lo' && /lo\s+inet 127\.0\.0\.1\/8/.test(addresses), {
+      expected: 'from the host: a network namespace of its own, with one link, lo, UP with 127.0.0.1/8',
+      seen,
+      hint,
     });
     check(added(start, after).length === 0, {
       expected: 'no link, address, route or rule added on the host',
@@ -122,24 +198,31 @@ describe('chapter 5: network', () => {
       'for i in $(seq 50); do B=$(ip -4 neigh show dev eth0 | awk \'{print $1}\' | head -n 1); [ -n "$B" ] && break; sleep 0.1; done; ' +
       'ping -c 1 -W 3 "$B" >/dev/null && echo "reached $B"']);
     const aReady = await a.waitFor('ready');
-    const aAddress = /inet (\d+\.\d+\.\d+\.\d+)/.exec(a.stdout)?.[1] ?? 'none';
+    const aPid = containerPid(a);
+    const aAddress = aPid !== undefined && ownNetwork(aPid) ? /inet (\d+\.\d+\.\d+\.\d+)/.exec(ipIn(aPid, '-o -4 address show dev eth0'))?.[1] ?? 'none' : 'none';
     const b = start(['/bin/sh', '-c', `trap "exit 0" TERM; ping -c 1 -W 3 ${aAddress} >/dev/null && echo "reached ${aAddress}"; ` +
       'ip -o -4 address show dev eth0; echo sent; sleep 10 & wait']);
     await b.waitFor('sent');
+    const bPid = containerPid(b);
+    const bAddress = bPid !== undefined && ownNetwork(bPid) ? /inet (\d+\.\d+\.\d+\.\d+)/.exec(ipIn(bPid, '-o -4 address show dev eth0'))?.[1] ?? 'none' : 'none';
+    const apart = aPid !== undefined && bPid !== undefined && namespaceOf(aPid, 'net') !== namespaceOf(bPid, 'net');
+    const net = leaseOf(b);
+    const toGateway = aReady ? pathHint(net) : '';
     const ranA = await withTimeout(a, 10000);
     b.kill('SIGTERM');
     const ranB = await withTimeout(b, 10000);
-    const bAddress = /inet (\d+\.\d+\.\d+\.\d+)/.exec(ranB.stdout)?.[1] ?? 'none';
-    check(aReady && ranB.stdout.includes(`reached ${aAddress}`) && ranA.stdout.includes(`reached ${bAddress}`) && aAddress !== bAddress, {
-      expected: `b pings a (${aAddress}), and a pings b (${bAddress}) back, across the bridge`,
-      seen: `a: ${described(ranA)}, stdout ${shown(ranA.stdout)}; b: ${described(ranB)}, stdout ${shown(ranB.stdout)}`,
-      hint: 'both veth host ends must be plugged into the same bridge (master wb0) and up (TODO 5.4), each container with its own address (TODO 5.7)',
+    check(aReady && apart && aAddress !== 'none' && ranB.stdout.includes(`reached ${aAddress}`) && ranA.stdout.includes(`reached ${bAddress}`) && aAddress !== bAddress, {
+      expected: `two network namespaces of their own (from the host); b pings a (${aAddress}, as the host reads eth0 in a's namespace), and a pings b (${bAddress}) back, across the bridge`,
+      seen: `namespaces apart: ${apart}; a: ${described(ranA)}, stdout ${shown(ranA.stdout)}; b: ${described(ranB)}, stdout ${shown(ranB.stdout)}`,
+      hint: !aReady ? diagnose(ranA.stderr, WHY) : !apart ? 'each container needs a network namespace of its own: namespaces() must return CLONE_NEWNET (TODO 5.1)'
+        : toGateway.endsWith("(TODO 5.7)") ? 'both veth host ends must be plugged into the same bridge (master wb0) and up (TODO 5.4), each container with its own address (TODO 5.7)' : toGateway,
     });
   });
 
   test('a published port (--publish 18080:80) answers from the host and from the world; nothing is left after the run', async () => {
     const web = start(['--image', 'web', '--publish', '18080:80', '/bin/sh', '-c', 'trap "exit 0" TERM; httpd -p 80 -h /var/www; echo ready; sleep 30 & wait']);
     const ready = await web.waitFor('ready');
+    const own = ownNetwork(containerPid(web));
     const during = host.snapshot();
     const fromHost = ready ? await fetchIn(host, 'http://127.0.0.1:18080/') : '';
     const fromWorld = ready ? await fetchIn(world, `http://${HOST_UPLINK}:18080/`) : '';
@@ -148,15 +231,19 @@ describe('chapter 5: network', () => {
     const ran = await withTimeout(web, 10000);
     const after = host.snapshot();
 
-    check(ready && fromHost.includes('Hello from the web image'), {
-      expected: 'busybox httpd in the container (--image web) serves /var/www/index.html to the host at 127.0.0.1:18080',
-      seen: ready ? `host got: ${shown(fromHost)}; the host's nat rules: ${shown(during.filter((l) => l.includes('-t nat')).join('\n'))}` : described(ran),
-      hint: 'a DNAT rule in nat OUTPUT for the host\'s own connections (TODO 5.5); for 127.0.0.1, route_localnet on the bridge and a MASQUERADE of 127.0.0.0/8 out of it (TODO 5.3)',
+    const dnat = (chain: string) => during.some((l) => l.startsWith(`rule -t nat -A ${chain} `) && l.includes('--dport 18080') && l.includes('DNAT'));
+    check(ready && own && fromHost.includes('Hello from the web image'), {
+      expected: 'busybox httpd in the container\'s own network namespace (--image web) serves /var/www/index.html to the host at 127.0.0.1:18080',
+      seen: ready ? `own network namespace: ${own}; host got: ${shown(fromHost)}; the host's nat rules: ${shown(during.filter((l) => l.includes('-t nat')).join('\n'))}` : described(ran),
+      hint: !ready ? diagnose(ran.stderr, WHY) : !own ? 'the container\'s process shares the host\'s network: namespaces() must return CLONE_NEWNET (TODO 5.1)'
+        : !dnat('OUTPUT') ? 'the host\'s nat table has no DNAT of --dport 18080 in OUTPUT, the chain of the host\'s own connections (TODO 5.5)'
+          : 'DNAT is there: for 127.0.0.1, route_localnet on the bridge and a MASQUERADE of 127.0.0.0/8 out of it (TODO 5.3)',
     });
     check(fromWorld.includes('Hello from the web image'), {
       expected: `the world reaches the container through the host's address, ${HOST_UPLINK}:18080`,
       seen: `the world got: ${shown(fromWorld)}`,
-      hint: 'a DNAT rule in nat PREROUTING for packets that arrive from elsewhere (TODO 5.5), and net.ipv4.ip_forward = 1 (TODO 5.3)',
+      hint: !dnat('PREROUTING') ? 'the host\'s nat table has no DNAT of --dport 18080 in PREROUTING, the chain of packets that arrive from elsewhere (TODO 5.5)'
+        : 'DNAT is there: the host must route what it rewrote, net.ipv4.ip_forward = 1 (TODO 5.3)',
     });
     const refused = again ? replyLines(again) : [];
     check(again !== undefined && again.code !== 0 && refused.length === 1 && refused[0]!.includes('18080'), {
@@ -193,6 +280,7 @@ describe('chapter 5: network', () => {
     ].join('; ')]);
     const ready = await web.waitFor('ready');
     const pid = listStates().find((s) => s.container.publish.some((p) => p.hostPort === 18084))?.pid;
+    const own = ownNetwork(pid);
     if (ready && pid !== undefined) {
       const send = [
         "const s = require('net').connect(18090, '127.0.0.1'); s.on('error', () => {});",
@@ -209,12 +297,12 @@ describe('chapter 5: network', () => {
     await withTimeout(web, 10000);
     probe.kill('SIGKILL');
 
-    check(ready && heard.includes('listening') && !/tcp|udp/.test(heard), {
+    check(ready && own && heard.includes('listening') && !/tcp|udp/.test(heard), {
       expected: 'packets to 127.0.0.0/8 that arrive from the bridge are dropped unless they belong to a published port (kube-proxy\'s rule): the host\'s loopback-only services hear nothing',
-      seen: ready ? `the host's 127.0.0.1 services heard: ${shown(heard.replace('listening', '').trim() || 'nothing')}` : 'the container never printed "ready"',
+      seen: ready ? `own network namespace: ${own}; the host's 127.0.0.1 services heard: ${shown(heard.replace('listening', '').trim() || 'nothing')}` : 'the container never printed "ready"',
       hint: 'route_localnet=1 on the bridge lets 127.0.0.1 be routed to and from it: add filter INPUT -i wb0 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP to bridgeRules (TODO 5.3)',
     });
-    check(fromHost.includes('Hello from the web image'), {
+    check(own && fromHost.includes('Hello from the web image'), {
       expected: 'with the guard in place, the published port still answers the host at 127.0.0.1:18084',
       seen: `host got: ${shown(fromHost)}`,
       hint: 'drop only what is not RELATED, ESTABLISHED or DNAT: replies to the host\'s own connections come back from the bridge to 127.0.0.1 (TODO 5.3)',
@@ -222,13 +310,21 @@ describe('chapter 5: network', () => {
   });
 
   test('containers reach the world through NAT: the world sees the host\'s address, not the container\'s', async () => {
-    const ran = await run(['/bin/sh', '-c', `ip -o -4 address show dev eth0; timeout 5 wget -qO- http://${WORLD}:9000/; echo`]);
-    const own = /inet (\d+\.\d+\.\d+\.\d+)/.exec(ran.stdout)?.[1];
-    const seenAs = ran.stdout.trim().split('\n').at(-1)?.trim();
-    check(ran.code === 0 && own !== undefined && seenAs === HOST_UPLINK, {
-      expected: `the world's server sees the connection come from the host's ${HOST_UPLINK} (masquerade)`,
-      seen: `${described(ran)}; the container is ${own ?? '(no address)'}, the world saw ${shown(seenAs ?? '')}`,
-      hint: 'net.ipv4.ip_forward = 1, and nat POSTROUTING -s SUBNET ! -o wb0 -j MASQUERADE (TODO 5.3)',
+    const o = await observe([], `timeout 5 wget -qO- http://${WORLD}:9000/; echo`);
+    const pid = o.pid ?? undefined;
+    const apart = ownNetwork(pid);
+    const own = pid !== undefined && apart ? /inet (\d+\.\d+\.\d+\.\d+)/.exec(ipIn(pid, '-o -4 address show dev eth0'))?.[1] : undefined;
+    const seenAs = o.run.stdout.trim().split('\n').at(-2)?.trim();
+    const forward = host.sh('cat /proc/sys/net/ipv4/ip_forward').trim();
+    const failure = pid === undefined ? await o.failure() : '';
+    const why = pid === undefined ? diagnose(await o.stderr(), WHY) : '';
+    await o.stop();
+    check(apart && own !== undefined && seenAs === HOST_UPLINK, {
+      expected: `from its own network namespace (address ${own ?? '?'}, as the host reads it), the world's server sees the connection come from the host's ${HOST_UPLINK} (masquerade)`,
+      seen: pid === undefined ? failure : `own network namespace: ${apart}; the world saw ${shown(seenAs ?? '')}; the host's ip_forward: ${forward}`,
+      hint: pid === undefined ? why : !apart ? 'the container\'s process shares the host\'s network: namespaces() must return CLONE_NEWNET (TODO 5.1)'
+        : forward !== '1' ? 'the host does not route between its interfaces: net.ipv4.ip_forward = 1 (TODO 5.3)'
+          : 'nat POSTROUTING -s SUBNET ! -o wb0 -j MASQUERADE: the world has no route back to the container\'s address (TODO 5.3)',
     });
   });
 
@@ -237,17 +333,19 @@ describe('chapter 5: network', () => {
     // namespace can only forget ours (its host side is not there). If one beat our `npm run clean` to it, try again.
     let attempt = await killAndClean();
     for (let i = 0; i < 2 && attempt.ready && !attempt.reapedHere; i++) attempt = await killAndClean();
-    const { ready, during, clean, after } = attempt;
+    const { ready, own, during, clean, after } = attempt;
     const left = [...changes(before, after), ...leasesHere()];
     // npm run clean also sweeps links and rules by itself, as a safety net; here the chapter's disconnectNetwork() must have left it none.
     const swept = clean.split('\n').filter((l) => /cleaned: (link|iptables) /.test(l));
-    check(ready && during.some((l) => l.includes('18082')) && left.length === 0 && swept.length === 0, {
+    check(ready && own && during.some((l) => l.includes('18082')) && left.length === 0 && swept.length === 0, {
       expected: 'the container published 18082; its runner is killed, npm run clean calls the chapter\'s disconnectNetwork(), and nothing of it is left on the host',
-      seen: ready ? `left: ${shown(left.join('\n'))}; swept up by npm run clean itself: ${shown(swept.join('\n'))}` : 'the container never printed "ready"',
+      seen: ready ? `own network namespace: ${own}; left: ${shown(left.join('\n'))}; swept up by npm run clean itself: ${shown(swept.join('\n'))}` : 'the container never printed "ready"',
       hint: 'disconnectNetwork() must work from the state file alone: find the lease by c.id, delete what connectNetwork() made (TODO 5.8)',
     });
   });
+});
 
+describe('given: the runner refuses a bad --publish (toolkit/network/ports.ts, not graded)', () => {
   test('bad --publish: a port in use, a malformed one, one out of range → one line, non-zero exit, nothing made', async () => {
     const start = host.snapshot();
     const listener = host.serve("require('net').createServer().listen(18083, () => console.log('listening'))");
@@ -354,13 +452,14 @@ async function killAndClean() {
   const box = start(['--publish', '18082:80', '/bin/sh', '-c', 'echo ready; sleep 30']);
   const ready = await box.waitFor('ready');
   const id = leasesHereRaw()[0]?.container ?? 'none';
+  const own = ownNetwork(containerPid(box));
   const during = host.snapshot();
   box.kill('SIGKILL');
   await box.done;
   // A killed runner cleans nothing: `npm run clean` (run on this host) calls the stack's cleanup steps from the state file.
   const ran = host.exec([process.execPath, '--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], 30000);
   const clean = stripVTControlCharacters(`${ran.stdout}${ran.stderr}`);
-  return { ready, during, clean, after: host.snapshot(), reapedHere: clean.includes(`cleaned up container ${id}`) };
+  return { ready, own, during, clean, after: host.snapshot(), reapedHere: clean.includes(`cleaned up container ${id}`) };
 }
 
 /** Lines in b not in a ("+ …") and the other way round ("- …"). */
