@@ -9,6 +9,7 @@
 import koffi from './koffi.ts';
 import { check, libc } from './libc.ts';
 
+const POLLIN = 0x1;
 const POLLHUP = 0x10;
 const POLLRDHUP = 0x2000;
 
@@ -20,4 +21,10 @@ export function peerClosed(fd: number): boolean {
   const fds = { fd, events: POLLRDHUP, revents: 0 };
   check(poll_(fds, 1, 0), 'poll', [`[{fd=${fd}, events=POLLRDHUP}]`, '1', '0']);
   return (fds.revents & (POLLHUP | POLLRDHUP)) !== 0;
+}
+
+/** Waits until `fd` has something to read, or its peer has closed it: poll(2) with no timeout. */
+export function waitReadable(fd: number): void {
+  const fds = { fd, events: POLLIN, revents: 0 };
+  check(poll_(fds, 1, -1), 'poll', [`[{fd=${fd}, events=POLLIN}]`, '1', '-1']);
 }

@@ -13,9 +13,9 @@
  *      same PID, so the command is PID 1 (or, with an init, say "init" and run it)
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { FD_CLOEXEC, F_SETFD, SIGKILL, execve, isSyscallError, peerClosed, protectHostNamespaces, setParentDeathSignal } from '../kernel/index.ts';
+import { waitReadable } from '../kernel/poll.ts';
 import { finishProcess } from '../image/process.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
@@ -23,7 +23,6 @@ import type { Container, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { deservesStack, formatStack } from './stack.ts';
 import { runSetup, topChapter, type StackModules } from './sequence.ts';
-import { LineReader } from './sync-socket.ts';
 
 const SYNC_FD = 3;
 const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
@@ -37,8 +36,7 @@ export async function childStage(stack: StackModules): Promise<never> {
   // A runner killed before that prctl sent us no signal, and may have said "go" already. Its end of the
   // sync socket closed when it died: then stop here, before anything of the container runs (nsexec.c checks getppid()).
   if (peerClosed(SYNC_FD)) process.exit(EXIT_SETUP_FAILED);
-  const socket = new net.Socket({ fd: SYNC_FD, readable: true, writable: true });
-  const line = await new LineReader(socket).next();
+  const line = readLine(SYNC_FD);
   if (line === null) process.exit(EXIT_SETUP_FAILED); // the runner is gone; nothing to do
   const { container: c, host } = JSON.parse(line) as StartMessage;
   protectHostNamespaces(host);
@@ -67,7 +65,7 @@ export async function childStage(stack: StackModules): Promise<never> {
     // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
     fs.writeSync(SYNC_FD, 'init\n');
     dup2(stdout, 1);
-    socket.destroy();
+    fs.closeSync(SYNC_FD);
     try {
       await runInit({ ...c, env }, [file, ...args]);
     } catch (error) {
@@ -84,6 +82,37 @@ export async function childStage(stack: StackModules): Promise<never> {
     if (isSyscallError(error, 'ENOENT')) fail(`${name}: command not found in the container`, EXIT_COMMAND_NOT_FOUND);
     if (isSyscallError(error, 'EACCES')) fail(`${name}: permission denied (not executable?)`, EXIT_COMMAND_NOT_EXECUTABLE);
     fail(`cannot run ${name}: ${describeError(error)}`, EXIT_COMMAND_NOT_EXECUTABLE);
+  }
+}
+
+/**
+ * The runner's one line on the sync socket, read as it comes: this process
+ * has nothing else to do until then, so a blocking read(2) serves, and a
+ * socket stream (node:net, the costliest module this stage would load) is
+ * not needed. Null at end of file: the runner is gone.
+ */
+function readLine(fd: number): string | null {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let got: number;
+    try {
+      got = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (error) {
+      // Non-blocking after all (O_NONBLOCK is the sender's choice to make): wait for data, then read.
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+        waitReadable(fd);
+        continue;
+      }
+      throw error;
+    }
+    if (got === 0) return null;
+    const nl = buf.subarray(0, got).indexOf(10);
+    if (nl >= 0) {
+      chunks.push(Buffer.from(buf.subarray(0, nl)));
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    chunks.push(Buffer.from(buf.subarray(0, got)));
   }
 }
 
