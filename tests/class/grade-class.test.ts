@@ -32,7 +32,7 @@ describe('instructors', () => {
       fs.writeFileSync(path.join(d, 'toolkit/cli/grade.ts'), 'process.exit(0);\n');
     });
     const out = path.join(scratch, 'out');
-    const ran = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/grade-class.ts'), '--chapters', '1', '--out', out, solved, untouched, cheater], { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    const ran = spawnSync(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, 'toolkit/cli/grade-class.ts'), '--chapters', '1', '--out', out, solved, untouched, cheater], { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
     expect(ran.status, ran.stdout + ran.stderr).toBe(0);
     const rows = fs.readFileSync(path.join(out, 'class.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
     expect(rows[0]).toEqual(['learner', '01-chroot', 'total', 'max', 'problem']);

@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   // A mutant's broken cleanupHost() may leave a state file or a cgroup: clean, as a learner would.
   // What it cannot clean, step 6 reports: the mutant table and the cheaters still get their turn.
   try {
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/clean.ts')], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, 'toolkit/cli/clean.ts')], { stdio: 'ignore' });
   } catch {
     console.log(chalk.yellow('npm run clean left something after the mutants: see step 6'));
   }

@@ -72,14 +72,17 @@ function linkNodeModules(from: string, to: string): void {
   }
 }
 
-/** `npm test -- …` in the copy, in a process group of its own so the time limit ends all of it. */
+/**
+ * `npm test -- …` in the copy, as its npm script runs it (toolkit/run.mjs: the copy's own cached
+ * build, no tsx), in a process group of its own so the time limit ends all of it.
+ */
 function runGrader(cwd: string, args: readonly string[], timeoutMs: number, log: (line: string) => void): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(cwd, 'toolkit/cli/grade.ts'), ...args], {
+    const child = spawn(process.execPath, [path.join(cwd, 'toolkit/run.mjs'), path.join(cwd, 'toolkit/cli/grade.ts'), ...args], {
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0', INIT_CWD: cwd },
+      env: { ...process.env, FORCE_COLOR: '0', INIT_CWD: cwd, NODE_EXTRA_CA_CERTS: '' },
     });
     let tail = '';
     const keep = (chunk: Buffer) => {

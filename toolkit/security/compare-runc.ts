@@ -64,7 +64,7 @@ function runc(rootfs: string): string {
 }
 
 function chapter7(options: string[]): string {
-  const args = ['--import', 'tsx', path.join(PROJECT, 'toolkit/cli/chapter.ts'), '7', '--solution', '--rootfs', ROOTFS, ...options, '--', '/bin/sh', '-c', PROBE];
+  const args = [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, 'toolkit/cli/chapter.ts'), '7', '--solution', '--rootfs', ROOTFS, ...options, '--', '/bin/sh', '-c', PROBE];
   const ran = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (ran.status !== 0) throw new Error(`chapter 7: exit ${ran.status}: ${ran.stderr.trim()}`);
   return ran.stdout;
