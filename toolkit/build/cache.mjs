@@ -11,6 +11,12 @@
  * timestamp all change a hash, so a stale build cannot be used. An import
  * added or removed changes the importing file, so the list is complete.
  *
+ * Within one start a file is hashed once: the runner's own check, the
+ * child stage's and a chapter's share the hashes they took (`known`, kept
+ * by toolkit/run.mjs), so each build is checked against the files as they
+ * were when this process started — the same ones the runner's own modules
+ * came from. A process runs one container; the next start reads them all again.
+ *
  * Plain JavaScript because it runs before anything is compiled.
  */
 import crypto from 'node:crypto';
@@ -41,10 +47,12 @@ const RECIPE = `workbook-build ${sha256(fs.readFileSync(fileURLToPath(import.met
  * @property {string} identity  whatever, besides the input files, the build depends on (entries, options, other builds)
  * @property {import('esbuild').BuildOptions} options  esbuild options (outdir is chosen here)
  * @property {import('esbuild').Plugin[]} [plugins]  more resolvers, run before the project's own
+ * @property {Map<string, string>} [known]  file (absolute) → SHA-256 already taken by this start; filled with each file hashed here
  *
  * @typedef {object} Built
  * @property {string} dir  the folder holding the output files
  * @property {Record<string, string>} outputs  source file (absolute) → its output file (absolute), for each entry point
+ * @property {Map<string, string>} [hashes]  the runner's: the hashes this start took (BuildSpec.known)
  */
 
 /**
@@ -57,17 +65,19 @@ export async function cachedBuild(spec) {
   const record = path.join(CACHE_DIR, `${spec.name}.json`);
   const esbuildVersion = JSON.parse(fs.readFileSync(path.join(PROJECT, 'node_modules/esbuild/package.json'), 'utf8')).version;
   const key = sha256(`${RECIPE}\nesbuild ${esbuildVersion}\n${spec.identity}`);
-  const cached = fresh(record, key);
+  const known = spec.known ?? new Map();
+  const cached = fresh(record, key, known);
   if (cached) return cached;
-  return build(spec, record, key);
+  return build(spec, record, key, known);
 }
 
 /**
  * @param {string} record
  * @param {string} key
+ * @param {Map<string, string>} known
  * @returns {Built | null}
  */
-function fresh(record, key) {
+function fresh(record, key, known) {
   let saved;
   try {
     saved = JSON.parse(fs.readFileSync(record, 'utf8'));
@@ -76,13 +86,16 @@ function fresh(record, key) {
   }
   if (saved.key !== key || !fs.existsSync(saved.dir)) return null;
   for (const [file, hash] of Object.entries(saved.inputs)) {
-    let content;
-    try {
-      content = fs.readFileSync(file);
-    } catch {
-      return null; // deleted or renamed: its importer changed too, but say so here
+    let now = known.get(file);
+    if (now === undefined) {
+      try {
+        now = sha256(fs.readFileSync(file));
+      } catch {
+        return null; // deleted or renamed: its importer changed too, but say so here
+      }
+      known.set(file, now);
     }
-    if (sha256(content) !== hash) return null;
+    if (now !== hash) return null;
   }
   return { dir: saved.dir, outputs: saved.outputs };
 }
@@ -91,9 +104,10 @@ function fresh(record, key) {
  * @param {BuildSpec} spec
  * @param {string} record
  * @param {string} key
+ * @param {Map<string, string>} known
  * @returns {Promise<Built>}
  */
-async function build(spec, record, key) {
+async function build(spec, record, key, known) {
   const esbuild = await import('esbuild');
   /** @type {Record<string, string>} what esbuild was given to read, hashed as it was given */
   const inputs = {};
@@ -114,14 +128,14 @@ async function build(spec, record, key) {
     metafile: true,
     // import.meta.url means the source file, as under tsx: paths.ts finds the project by it.
     define: { ...spec.options.define, 'import.meta.url': '__workbookModuleUrl' },
-    plugins: [...(spec.plugins ?? []), packagesByPath(), projectFiles(inputs)],
+    plugins: [...(spec.plugins ?? []), packagesByPath(), projectFiles(inputs, known)],
   });
 
   // Anything esbuild read without our plugin (another loader) is hashed too, so no input goes unrecorded.
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(PROJECT, input);
     // (stdin's contents are in the identity; its made-up file name is not on disk)
-    if (!input.startsWith('<') && !(file in inputs) && fs.existsSync(file)) inputs[file] = sha256(fs.readFileSync(file));
+    if (!input.startsWith('<') && !(file in inputs) && fs.existsSync(file)) known.set(file, (inputs[file] = sha256(fs.readFileSync(file))));
   }
 
   const dir = path.join(CACHE_DIR, `${spec.name}-${sha256(`${key}\n${JSON.stringify(Object.entries(inputs).sort())}`).slice(0, 16)}`);
@@ -206,15 +220,17 @@ function packagesByPath() {
  * Reads the project's files for esbuild, so that what is hashed is exactly
  * what was compiled, and gives each module its own import.meta.url.
  * @param {Record<string, string>} inputs
+ * @param {Map<string, string>} known
  * @returns {import('esbuild').Plugin}
  */
-function projectFiles(inputs) {
+function projectFiles(inputs, known) {
   return {
     name: 'project-files',
     setup(b) {
       b.onLoad({ filter: /\.(ts|mts|js|mjs|json)$/ }, (args) => {
         const source = fs.readFileSync(args.path);
-        inputs[args.path] = sha256(source);
+        // What is compiled is what this start now knows the file as (a build runs when a file changed).
+        known.set(args.path, (inputs[args.path] = sha256(source)));
         const ext = path.extname(args.path);
         if (ext === '.json') return { contents: source, loader: 'json' };
         // On the first line, so every line number stays the source's.

@@ -41,6 +41,7 @@ async function compileChapter(file: string, runner: Built): Promise<string> {
     identity: JSON.stringify({ file, runner: runner.dir }),
     options: { entryPoints: [file] },
     plugins: [runnerModules(runner)],
+    ...(runner.hashes ? { known: runner.hashes } : {}),
   }));
   return built.outputs[path.resolve(file)]!;
 }

@@ -31,13 +31,17 @@ function typescriptFiles(dir) {
  * The modules a chapter file may share with the runner: the toolkit files
  * that chapters and solutions import (`from '../../toolkit/…'`).
  * @param {string[]} chapterFiles
+ * @param {Map<string, string>} known  file → SHA-256, filled with each file read (see cache.mjs)
  * @returns {string[]}
  */
-function sharedModules(chapterFiles) {
+function sharedModules(chapterFiles, known) {
   const toolkit = path.join(PROJECT, 'toolkit') + path.sep;
   const found = new Set();
   for (const file of chapterFiles) {
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bfrom\s+['"](\.[^'"]+\.ts)['"]/g)) {
+    const content = fs.readFileSync(file);
+    // Read now, hashed now: the check of the build that follows (and the child stage's) need not read it again.
+    known.set(file, crypto.createHash('sha256').update(content).digest('hex'));
+    for (const m of content.toString('utf8').matchAll(/\bfrom\s+['"](\.[^'"]+\.ts)['"]/g)) {
       const target = path.resolve(path.dirname(file), m[1] ?? '');
       if (target.startsWith(toolkit)) found.add(target);
     }
@@ -52,16 +56,19 @@ function sharedModules(chapterFiles) {
  * (chapter.ts) finds each of them as one module of the runner. The rest of
  * the toolkit goes into a few shared chunks: fewer modules load faster.
  * @param {string} program  absolute path of a .ts file
+ * @param {Map<string, string>} [known]  file → SHA-256 already taken by this start (see cache.mjs)
  * @returns {Promise<import('./cache.mjs').Built>}
  */
-export function runnerBuild(program) {
+export async function runnerBuild(program, known = new Map()) {
   const solutions = typescriptFiles(path.join(PROJECT, 'solutions'));
   const chapters = typescriptFiles(path.join(PROJECT, 'chapters'));
-  const entries = [...new Set([program, ...solutions, ...sharedModules([...solutions, ...chapters])])].sort();
+  const entries = [...new Set([program, ...solutions, ...sharedModules([...solutions, ...chapters], known)])].sort();
   const tag = crypto.createHash('sha256').update(program).digest('hex').slice(0, 8);
-  return cachedBuild({
+  const built = await cachedBuild({
     name: `runner-${path.basename(program, path.extname(program))}-${tag}`,
     identity: JSON.stringify(entries),
     options: { entryPoints: entries, outbase: PROJECT, splitting: true, chunkNames: 'chunks/[name]-[hash]' },
+    known,
   });
+  return { ...built, hashes: known };
 }

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../build/chapter.ts';
+import { compile, runnerBuild } from '../build/chapter.ts';
 import { cachedBuild } from '../build/cache.mjs';
 
 const CHILD_STAGE = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -35,6 +35,8 @@ export async function bundleChildStage(files: Readonly<Record<number, string>>):
     identity: entry,
     // The source text goes into the map: after pivot_root the child no longer sees the project.
     options: { stdin: { contents: entry, resolveDir: path.dirname(CHILD_STAGE), loader: 'ts', sourcefile: 'child-stage.ts' }, sourcesContent: true },
+    // The files as the runner's own check of this start read them (cache.mjs): each is hashed once.
+    ...(runnerBuild()?.hashes ? { known: runnerBuild()!.hashes! } : {}),
   }));
   return built.outputs['<stdin>']!;
 }
