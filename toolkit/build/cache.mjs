@@ -162,7 +162,7 @@ async function build(spec, record, key, known) {
     if (meta.entryPoint === undefined || meta.entryPoint === '<stdin>') continue;
     outputs[path.resolve(PROJECT, meta.entryPoint)] = path.join(dir, path.relative(pending, path.resolve(PROJECT, file)));
   }
-  if (spec.options.stdin) outputs['<stdin>'] = path.join(dir, path.relative(pending, result.outputFiles.find((f) => f.path.endsWith('.js'))?.path ?? ''));
+  if (spec.options.stdin) outputs['<stdin>'] = path.join(dir, path.relative(pending, result.outputFiles.find((f) => /\.c?js$/.test(f.path))?.path ?? ''));
 
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = `${record}.${process.pid}.tmp`;

@@ -28,13 +28,20 @@ export async function bundleChildStage(files: Readonly<Record<number, string>>):
     `import { holdSourceMap } from ${JSON.stringify(STACK)};`,
     // This bundle's map, opened before the setup's pivot_root takes the file out of sight.
     `holdSourceMap(process.argv[1]);`,
-    `await childStage({ ${chapters.map(([n]) => `${n}: chapter${n}`).join(', ')} });`,
+    // Never returns: it execs the command (or exits); a rejection ends the process as an uncaught error would.
+    `void childStage({ ${chapters.map(([n]) => `${n}: chapter${n}`).join(', ')} });`,
   ].join('\n');
   const built = await compile(() => cachedBuild({
     name: `child-stage-${crypto.createHash('sha256').update(JSON.stringify(chapters)).digest('hex').slice(0, 16)}`,
     identity: entry,
     // The source text goes into the map: after pivot_root the child no longer sees the project.
-    options: { stdin: { contents: entry, resolveDir: path.dirname(CHILD_STAGE), loader: 'ts', sourcefile: 'child-stage.ts' }, sourcesContent: true },
+    // CommonJS (.cjs, whatever package.json says): Node starts a CommonJS main without its ESM loader.
+    options: {
+      stdin: { contents: entry, resolveDir: path.dirname(CHILD_STAGE), loader: 'ts', sourcefile: 'child-stage.ts' },
+      sourcesContent: true,
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
+    },
     // The files as the runner's own check of this start read them (cache.mjs): each is hashed once.
     ...(runnerBuild()?.hashes ? { known: runnerBuild()!.hashes! } : {}),
   }));
