@@ -39,7 +39,7 @@ describe('instructors', () => {
     expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([['solved', '10'], ['untouched', '0'], ['cheater', '0']]);
     const page = fs.readFileSync(path.join(out, 'class.html'), 'utf8');
     expect(page).toContain('href="#learner-1"');
-    expect(page).toContain('the command runs inside the root filesystem');
+    expect(page).toContain("the command's root directory is the rootfs");
   }, 240_000);
 
   test("the autograding workflow's grading step writes JUnit that xmllint accepts, one testcase per check", () => {
