@@ -53,12 +53,15 @@ interface Seen {
   uidMap: string;
 }
 
-/** Starts chapter 7 with `args`, its PID 1 a sleep we can find; reads it from the host; then ends it. */
-async function observe(args: readonly string[], prefix: readonly string[] = [], command = 'sleep'): Promise<Seen> {
+/**
+ * Starts chapter 7 with `args`, its PID 1 a sleep we can find; reads it from the host; then ends it.
+ * With `battery`, the escape battery runs first in the same container: its lines are in ran.stdout.
+ */
+async function observe(args: readonly string[], prefix: readonly string[] = [], command = 'sleep', battery = false): Promise<Seen> {
   const tag = `${51 + Math.floor(Math.random() * 100000) / 100000}`;
   // A child of PID 1, so that SIGTERM (trapped) ends the container at once; it has PID 1's credentials.
   const cmd = command === 'sleep' ? ['sleep', tag] : [command, String(50 + Math.floor(Math.random() * 1000))];
-  const run = new Running(7, [...args, '/bin/sh', '-c', `trap "exit 0" TERM; ${cmd.join(' ')} & echo ready; wait`], prefix);
+  const run = new Running(7, [...args, '/bin/sh', '-c', `trap "exit 0" TERM; ${battery ? 'escape-probe; ' : ''}${cmd.join(' ')} & echo ready; wait`], prefix);
   const ready = await run.waitFor('ready', START_MS);
   const pids = ready ? await settle(() => processesWith(cmd.join(' ')), (v) => v.length > 0) : [];
   const pid = pids[0];
@@ -148,16 +151,14 @@ function hostUid(uidMap: string, id: number): number | undefined {
   return undefined;
 }
 
-let battery: Promise<Ran> | undefined;
-let hostBattery: Promise<Ran> | undefined;
 let byDefault: Promise<Seen> | undefined;
 let byHostUsers: Promise<Seen> | undefined;
-/** One default container (in chapter 6's user namespace), observed once for the checks that only read it. */
-const defaults = async () => noted(await (byDefault ??= observe([])));
-const escapeProbe = async () => noted(await (battery ??= runAny(7, ['escape-probe'], START_MS)));
+/** One default container (in chapter 6's user namespace), observed once for the checks that only read it; the escape battery ran first in it. */
+const defaults = async () => noted(await (byDefault ??= observe([], [], 'sleep', true)));
+const escapeProbe = async () => (await defaults()).ran;
 /** The same without a user namespace (--userns host): root is the host's root. */
-const hostUsers = async () => noted(await (byHostUsers ??= observe(HOST_USERS)));
-const hostEscapeProbe = async () => noted(await (hostBattery ??= runAny(7, [...HOST_USERS, 'escape-probe'], START_MS)));
+const hostUsers = async () => noted(await (byHostUsers ??= observe(HOST_USERS, [], 'sleep', true)));
+const hostEscapeProbe = async () => (await hostUsers()).ran;
 
 describe('chapter 7: privileges', SLOW, () => {
   test('seen from the host, NoNewPrivs is 1 and a seccomp filter is installed (Seccomp 2)', async () => {
@@ -226,10 +227,10 @@ describe('chapter 7: privileges', SLOW, () => {
   test('an empty append to /proc/sys/kernel/core_pattern is refused: /proc/sys is read-only', async () => {
     // As the host's root (--userns host): in a user namespace the kernel refuses it with EACCES before the mount is asked.
     const ran = await hostEscapeProbe();
-    const s = await defaults();
+    const s = await hostUsers();
     const sys = s.mounts.find((m) => m.point === '/proc/sys');
     check(probes(ran).core_pattern === 'EROFS' && sys !== undefined && sys.options.includes('ro'), {
-      expected: 'with --userns host, opening core_pattern for append fails with EROFS; and /proc/sys is a read-only mount in /proc/PID/mountinfo',
+      expected: 'with --userns host, opening core_pattern for append fails with EROFS, and /proc/sys is a read-only mount in /proc/PID/mountinfo',
       seen: `probe (--userns host): core_pattern ${probes(ran).core_pattern ?? `? (${described(ran)})`}; /proc/sys mount: ${sys ? sys.options.join(',') : 'none'}`,
       hint: 'bind each of READONLY_PATHS onto itself, then remount it MS_RDONLY (TODO 7.7)',
     });
@@ -273,7 +274,7 @@ describe('chapter 7: privileges', SLOW, () => {
   test.skipIf(devicesParent() === null)('mknod of a host device is refused: the devices cgroup allows only the nodes of /dev (cgroup v1)', async () => {
     // As the host's root (--userns host), with CAP_MKNOD: in a user namespace the kernel refuses every mknod of a device anyway.
     const ran = await hostEscapeProbe();
-    const s = await defaults();
+    const s = await hostUsers();
     const list = s.devicesList ?? '';
     const lines = list.trim().split('\n').filter(Boolean).sort();
     const want = [...deviceAllowList()].sort();

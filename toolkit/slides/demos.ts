@@ -68,7 +68,7 @@ const TABLE: Readonly<Record<number, Omit<Demo, 'id' | 'chapter'>>> = {
   7: {
     args: ['--', '/bin/sh', '-c',
       'grep -E "CapEff|NoNewPrivs|Seccomp:" /proc/self/status; escape-probe; echo "/dev:" $(ls /dev); su -s /bin/sh -c setuid-probe user'],
-    watchFor: "CapEff a80425fb (docker's 14), NoNewPrivs 1, Seccomp 2; every escape step EPERM or EROFS; the setuid probe stays euid 1000",
+    watchFor: "CapEff a80425fb (docker's 14), NoNewPrivs 1, Seccomp 2; every escape step refused (core_pattern EACCES: chapter 6's user namespace; EROFS with --userns host); the setuid probe stays euid 1000",
     expectedStatus: 1, // setuid-probe: "did not gain root"
     timeLimitMs: 30 * SECONDS,
   },
