@@ -123,7 +123,8 @@ function pathHint(net: Lease | undefined): string {
 
 describe('chapter 5: network', () => {
   test('the container has its own network: only lo and eth0, an address the host does not use, a route via the bridge', async () => {
-    const o = await observe([], 'ping -c 1 -W 2 "$(ip route | awk \'/^default/ {print $3}\')" >/dev/null && echo gateway answers');
+    // Nothing to run inside: the grader reads the namespace itself, and pings the gateway from it.
+    const o = await observe([], 'true');
     try {
       if (o.pid === null) {
         check(false, { expected: 'the container starts and runs its command', seen: await o.failure(), hint: diagnose(await o.stderr(), WHY) });

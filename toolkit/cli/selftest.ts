@@ -32,6 +32,15 @@ const record = (step: string, ok: boolean, detail = '') => {
   results.push({ step, ok, detail });
   console.log(`\n${ok ? chalk.green('✓') : chalk.red('✗')} ${chalk.bold(step)}${detail ? chalk.dim(` — ${detail}`) : ''}\n`);
 };
+const timing = new Map<number, { untouched: number; mutants: number; cheater: number }>();
+/** Adds the seconds since `since` to a chapter's proof time; returns them. */
+const seconds = (chapter: number, part: 'untouched' | 'mutants' | 'cheater', since: number): number => {
+  const t = timing.get(chapter) ?? { untouched: 0, mutants: 0, cheater: 0 };
+  const s = (Date.now() - since) / 1000;
+  t[part] += s;
+  timing.set(chapter, t);
+  return s;
+};
 const heading = (text: string) => console.log(`\n${chalk.bold.underline(text)}\n`);
 
 function networkDevices(): string {
@@ -74,7 +83,9 @@ async function main(): Promise<number> {
 
   heading('3. Every graded check fails on the untouched learner files');
   for (const chapter of chapters) {
+    const t = Date.now();
     const g = await grade(chapter, undefined);
+    seconds(chapter.number, 'untouched', t);
     const passing = g.graded.filter((c) => c.state === 'passed');
     if (!PROVEN.includes(chapter.number)) {
       // Not yet proven honest (tests/mutants/mutants.ts): at least the chapter must fail.
@@ -95,6 +106,7 @@ async function main(): Promise<number> {
     for (const m of mutants) {
       let verdict: string;
       let ok = false;
+      const t = Date.now();
       try {
         const g = await grade(chapter, writeMutant(m), { bail: true, checks: m.checks });
         const first = g.firstFailed;
@@ -106,7 +118,8 @@ async function main(): Promise<number> {
         verdict = (error as Error).message;
       }
       table.push([String(chapter.number), m.step, m.name, verdict]);
-      console.log(`${ok ? chalk.green('✓') : chalk.red('✗')} ${chapter.number}  ${m.step.padEnd(5)} ${m.name.padEnd(34)} ${ok ? chalk.dim(verdict) : chalk.red(verdict)}`);
+      const took = seconds(chapter.number, 'mutants', t);
+      console.log(`${ok ? chalk.green('✓') : chalk.red('✗')} ${chapter.number}  ${m.step.padEnd(5)} ${m.name.padEnd(34)} ${chalk.dim(`${took.toFixed(0).padStart(3)} s`)}  ${ok ? chalk.dim(verdict) : chalk.red(verdict)}`);
       if (!ok) record(`mutant ${mutantId(m)} is caught`, false, verdict);
     }
   }
@@ -130,7 +143,9 @@ async function main(): Promise<number> {
       record(`chapter ${chapter.number} has a cheater`, false, `no ${path.relative(PROJECT, file)}`);
       continue;
     }
+    const t = Date.now();
     const g = await grade(chapter, file);
+    seconds(chapter.number, 'cheater', t);
     const passing = g.graded.filter((c) => c.state === 'passed');
     record(`cheater of chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
       passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : '');
@@ -144,6 +159,12 @@ async function main(): Promise<number> {
   const devicesAfter = networkDevices();
   record('network devices as before', devicesAfter === devicesBefore, devicesAfter === devicesBefore ? devicesAfter : `before: ${devicesBefore}; after: ${devicesAfter}`);
   record('host mount table as before', fs.readFileSync('/proc/self/mountinfo', 'utf8') === mountsBefore);
+
+  // What the proofs cost, chapter by chapter: the selftest's 10 minutes are mostly theirs.
+  heading('Time of the proofs (s)');
+  for (const [chapter, t] of [...timing].sort((a, b) => a[0] - b[0])) {
+    console.log(`chapter ${chapter}: untouched ${t.untouched.toFixed(0)}, mutants ${t.mutants.toFixed(0)}, cheater ${t.cheater.toFixed(0)} — ${(t.untouched + t.mutants + t.cheater).toFixed(0)}`);
+  }
 
   const failed = results.filter((r) => !r.ok);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
