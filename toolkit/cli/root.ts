@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import chalk from 'chalk';
-import type { ChapterInfo } from '../chapters.ts';
+import { hasWallsOf, type ChapterInfo } from '../chapters.ts';
 import { LIB_DIR } from '../paths.ts';
 import { readStamp } from '../rootfs/build.ts';
 import { UsageError } from '../runtime/errors.ts';
 
-/** The one chapter an ordinary user can run: user namespaces make rootless containers possible. */
+/** The chapter whose user namespace makes rootless containers possible: it, and every chapter built on it, runs for an ordinary user. */
 const ROOTLESS_CHAPTER = 6;
 
 /** Written by vagrant/provision.sh inside the workbook VM only. */
@@ -19,9 +19,9 @@ export function requireRoot(chapter?: ChapterInfo): void {
     warnOnceOutsideVm();
     return;
   }
-  if (chapter?.number === ROOTLESS_CHAPTER) return;
+  if (chapter !== undefined && hasWallsOf(chapter.number, ROOTLESS_CHAPTER)) return;
   throw new UsageError(
-    `this needs root (namespaces, mounts and cgroups are root's; only chapter ${ROOTLESS_CHAPTER} runs rootless): run it inside the VM (vagrant ssh, then \`npm run …\`) or with sudo on a Linux machine`,
+    `this needs root (namespaces, mounts and cgroups are root's; only chapter ${ROOTLESS_CHAPTER} and those built on it run rootless): run it inside the VM (vagrant ssh, then \`npm run …\`) or with sudo on a Linux machine`,
   );
 }
 
