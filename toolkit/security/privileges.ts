@@ -10,7 +10,7 @@ export interface Privileges {
   /** Capability names without CAP_, upper case; "ALL" allowed. */
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
-  /** Every capability, no seccomp, no masks, the rootfs's own /dev: the contrast (docker run --privileged). */
+  /** Every capability, no seccomp, no no_new_privs, no masks or read-only paths, no devices cgroup: the contrast (docker run --privileged). */
   readonly privileged: boolean;
   /** false with --security-opt seccomp=unconfined. */
   readonly seccomp: boolean;
