@@ -34,13 +34,11 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   {
     number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
     options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset'],
-    // Chapter 5's container (namespaces, cgroup, image, network) for now: exec and pods join a
-    // container with setns(2), which a user namespace would need nsexec for (chapter 6).
-    builtOn: 5,
+    // Chapter 6's container (namespaces, cgroup, image, network, user namespace): exec and pods
+    // join it through the C stages (init/nsenter.c, runtime/nsexec.c), user namespace first.
+    builtOn: 6,
   },
-  { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'],
-    // Chapter 4's container, with the image pulled from a registry first.
-    builtOn: 4 },
+  { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'] },
 ];
 
 export type Target = 'chapters' | 'solutions';
@@ -67,10 +65,14 @@ export function supportsOption(chapter: ChapterInfo, flag: string): boolean {
   return BASE_OPTIONS.includes(flag) || CHAPTERS.some((c) => hasWallsOf(chapter.number, c.number) && c.options.includes(flag));
 }
 
-/** Whether chapter `chapter`'s container has the walls of chapter `other`: itself, and every chapter up to the one it is built on. */
+/**
+ * Whether chapter `chapter`'s container has the walls of chapter `other`: its own, and those of
+ * the chapter it is built on, and so on down (chapter 9 is built on 8, itself built on 6).
+ */
 export function hasWallsOf(chapter: number, other: number): boolean {
+  if (other === chapter) return true;
   const base = findChapter(chapter)?.builtOn ?? chapter - 1;
-  return other === chapter || other <= base;
+  return base >= 1 && other <= base && hasWallsOf(base, other);
 }
 
 /**

@@ -25,37 +25,45 @@ import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit
 import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
-// The container is chapter 5's (namespaces, cgroup, image, network), from the reference solutions
-// (--mine: yours); see `npm run chapter 8 -- --explain`. This chapter is graded on its own steps.
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, setns, unshare } from '../../toolkit/kernel/index.ts';
+// The container is chapter 6's (namespaces, cgroup, image, network, user namespace), from the
+// reference solutions (--mine: yours); see `npm run chapter 8 -- --explain`. This chapter is graded on its own steps.
+import { CLONE_NEWTIME } from '../../toolkit/kernel/index.ts';
 
-// Host side, on the runner's main thread, after the stack's namespaces are made (sequence.ts, phase "enter"):
-// a pod's joined namespaces (8.7), then a time namespace (8.8).
+// Host side, before the spawn (sequence.ts): a pod's namespaces, opened for nsexec to join (8.7);
+// a time namespace's flag, then its offsets, written while nsexec waits (8.8). The container has a
+// user namespace (chapter 6), so nsexec — single-threaded C — makes or joins its namespaces.
 
-/** setns(2)'s nstype for each kind a pod may share. */
-export const JOINABLE: Readonly<Record<string, number>> = { net: CLONE_NEWNET, ipc: CLONE_NEWIPC, pid: CLONE_NEWPID };
+/** The kinds a pod shares, in the order nsexec joins them (its setns(2) in toolkit/runtime/nsexec.c). */
+export const POD_ORDER = ['user', 'net', 'ipc', 'pid'] as const;
 
-/** A pod (--network/--ipc/--pid container:NAME): the first process is born in the other container's namespaces. */
-export function joinNamespaces(c: Container): void {
-  if (c.join === undefined) return;
-  // TODO(8.7): for each [kind, ns] of Object.entries(c.join): open `/proc/${ns.pid}/ns/${kind}`
-  //            (fs.openSync(file, 'r')), check that the open file is still that namespace —
-  //            fs.readlinkSync(`/proc/self/fd/${fd}`) === ns.link, else throw (the PID may be
-  //            another process by now) — then setns(fd, JOINABLE[kind], file) and close the fd.
-  //            setns(2) on this thread replaces the namespace the runner just made, and
-  //            the runner goes back to its own after the spawn. Then delete the line below.
-  todo(`8.7 join ${Object.keys(c.join).join(', ')} of another container`);
+/** A pod (--network/--ipc/--pid container:NAME): the other container's namespaces, open, in the order to join them. */
+export function openPodNamespaces(c: Container): number[] {
+  if (c.join === undefined) return [];
+  // TODO(8.7): for each kind of POD_ORDER that c.join has (ns = c.join[kind]): open
+  //            `/proc/${ns.pid}/ns/${kind}` (fs.openSync(file, 'r')) and check that the open file is
+  //            still that namespace — fs.readlinkSync(`/proc/self/fd/${fd}`) === ns.link, else close
+  //            what you opened and throw (the PID may be another process by now). Return the fds in
+  //            order: nsexec setns(2)s into each instead of making that kind. The user namespace
+  //            first: the app's network, IPC and PID namespaces are owned by it, and setns(2) into
+  //            one needs CAP_SYS_ADMIN there, which only its members have. Then delete the line below.
+  return todo(`8.7 open ${Object.keys(c.join).join(', ')} of another container, user first`);
 }
 
-/** --monotonic-offset/--boottime-offset: the container's clocks start elsewhere (time_namespaces(7)). */
-export function createTimeNamespace(c: Container): void {
-  if (c.timeOffsets === undefined) return;
-  // TODO(8.8): unshare(CLONE_NEWTIME) — like CLONE_NEWPID it moves only the children made after
-  //            it — then write the offsets to /proc/self/timens_offsets in one write, one line
-  //            per clock: "monotonic SECONDS 0\n", "boottime SECONDS 0\n" (from Object.entries(c.timeOffsets)).
-  //            They must be written before the first process enters the namespace; then the
-  //            kernel freezes them (EACCES). Then delete the line below.
-  todo(`8.8 a time namespace with offsets ${JSON.stringify(c.timeOffsets)}`);
+/** --monotonic-offset/--boottime-offset: the clone flag of a time namespace (time_namespaces(7)). */
+export function timeNamespace(c: Container): number {
+  if (c.timeOffsets === undefined) return 0;
+  // TODO(8.8): return CLONE_NEWTIME: nsexec makes it with the user namespace, which owns it; like
+  //            CLONE_NEWPID it moves only the children made after it. Then delete the line below.
+  return todo(`8.8 the clone flag of a time namespace`);
+}
+
+/** The offsets, from the host, while nsexec waits in its new time namespace (`pid`: nsexec). */
+export function writeTimeOffsets(c: Container, pid: number): void {
+  // TODO(8.8): write the offsets to /proc/${pid}/timens_offsets in one write, one line per clock:
+  //            "monotonic SECONDS 0\n", "boottime SECONDS 0\n" (from Object.entries(c.timeOffsets)).
+  //            They must be written before the first process enters the namespace (nsexec's fork,
+  //            after you are done); then the kernel freezes them (EACCES). Then delete the line below.
+  todo(`8.8 write the offsets ${JSON.stringify(c.timeOffsets)} for PID ${pid}`);
 }
 
 /** What a user sends to stop, reload or resize an app: PID 1 passes each on (tini's list). */

@@ -7,45 +7,58 @@ import os from 'node:os';
 import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit/kernel/index.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
-// The container is chapter 5's (namespaces, cgroup, image, network), from the reference solutions
-// (--mine: yours); see `npm run chapter 8 -- --explain`. This chapter is graded on its own steps.
+// The container is chapter 6's (namespaces, cgroup, image, network, user namespace), from the reference
+// solutions (--mine: yours); see `npm run chapter 8 -- --explain`. This chapter is graded on its own steps.
 import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, setns, unshare } from '../../toolkit/kernel/index.ts';
+import { CLONE_NEWTIME } from '../../toolkit/kernel/index.ts';
 
-// Host side, on the runner's main thread, after the stack's namespaces are made (sequence.ts, phase "enter"):
-// a pod's joined namespaces (8.7), then a time namespace (8.8).
-
-/** setns(2)'s nstype for each kind a pod may share. */
-const JOINABLE: Readonly<Record<string, number>> = { net: CLONE_NEWNET, ipc: CLONE_NEWIPC, pid: CLONE_NEWPID };
+// Host side, before the spawn: a pod's namespaces, opened for nsexec to join (8.7); the time
+// namespace's flag, then its offsets written while nsexec waits (8.8). sequence.ts, phases
+// "enter", "namespaces" and "idmaps".
 
 /**
- * A pod: --network/--ipc/--pid container:NAME. setns(2) on this thread replaces the namespace
- * just made with the other container's, so the first process is born in it. The open file holds
- * the namespace; its link is compared with the one recorded, since the PID may be someone else's now.
+ * The kinds a pod shares, in the order nsexec joins them: the user namespace first. The app's
+ * network, IPC and PID namespaces are owned by its user namespace, and setns(2) into one needs
+ * CAP_SYS_ADMIN there — which only a member of that user namespace has (Kubernetes gives a pod one).
  */
-export function joinNamespaces(c: Container): void {
-  for (const [kind, ns] of Object.entries(c.join ?? {})) {
+export const POD_ORDER = ['user', 'net', 'ipc', 'pid'] as const;
+
+/**
+ * A pod: --network/--ipc/--pid container:NAME. Each namespace of the other container, open: the
+ * file descriptor holds it, and its link is compared with the one recorded, since the PID may
+ * be someone else's now. nsexec setns(2)s into each, in this order, instead of making that kind.
+ */
+export function openPodNamespaces(c: Container): number[] {
+  const fds: number[] = [];
+  for (const kind of POD_ORDER) {
+    const ns = c.join?.[kind];
+    if (ns === undefined) continue;
     const file = `/proc/${ns.pid}/ns/${kind}`;
     const fd = fs.openSync(file, 'r');
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== ns.link) throw new Error(`container ${ns.container} has ended: ${file} is not ${ns.link} any more`);
-      setns(fd, JOINABLE[kind]!, file);
-    } finally {
-      fs.closeSync(fd);
+    if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== ns.link) {
+      for (const open of [...fds, fd]) fs.closeSync(open);
+      throw new Error(`container ${ns.container} has ended: ${file} is not ${ns.link} any more`);
     }
+    fds.push(fd);
   }
+  return fds;
 }
 
 /**
  * --monotonic-offset/--boottime-offset: CLOCK_MONOTONIC and CLOCK_BOOTTIME shifted for the
- * container (time_namespaces(7)). unshare(CLONE_NEWTIME) moves only our children; the offsets
- * must be written before the first of them enters, after which the kernel freezes them.
+ * container (time_namespaces(7)). nsexec makes it with the user namespace, which then owns it.
  */
-export function createTimeNamespace(c: Container): void {
-  if (c.timeOffsets === undefined) return;
-  unshare(CLONE_NEWTIME);
-  const lines = Object.entries(c.timeOffsets).map(([clock, seconds]) => `${clock} ${seconds} 0\n`).join('');
-  fs.writeFileSync('/proc/self/timens_offsets', lines);
+export function timeNamespace(c: Container): number {
+  return c.timeOffsets !== undefined ? CLONE_NEWTIME : 0;
+}
+
+/**
+ * The offsets, from the host, while nsexec waits: unshare(CLONE_NEWTIME) moved only its future
+ * children, and the kernel freezes the offsets when the first of them enters (then EACCES).
+ */
+export function writeTimeOffsets(c: Container, pid: number): void {
+  const lines = Object.entries(c.timeOffsets ?? {}).map(([clock, seconds]) => `${clock} ${seconds} 0\n`).join('');
+  fs.writeFileSync(`/proc/${pid}/timens_offsets`, lines);
 }
 
 /** What a user sends to stop, reload or resize an app: PID 1 passes each on (tini's list). */

@@ -2,7 +2,7 @@
  * Chapter 8's mutants, in the shape of tests/mutants/mutants.ts: the reference
  * solution with one TODO step left out or done the usual wrong way. Each was
  * graded with --bail 1 (npm run selftest -- --proofs --chapter 8): the first
- * failing check names its step (TODO 8.N) for all 9. `checks` keeps each to
+ * failing check names its step (TODO 8.N) for all 11. `checks` keeps each to
  * the checks about its step (selftest time).
  */
 import type { ChapterMutant } from './07-privileges.ts';
@@ -18,6 +18,8 @@ export const CHAPTER_8_MUTANTS: readonly ChapterMutant[] = [
   { chapter: 8, step: '8.4', name: 'a killed app exits 0', replace: [['return 128 + (signal !== null ? os.constants.signals[signal] : 0);', 'return 0;']], checks: 'SIGTERM to the container|exit codes' },
   { chapter: 8, step: '8.5', name: 'the PID namespace not joined', replace: [["['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'time', 'mnt'] as const", "['user', 'cgroup', 'ipc', 'uts', 'net', 'time', 'mnt'] as const"]], checks: 'exec joins' },
   { chapter: 8, step: '8.6', name: 'the exec stage left in the caller\'s cgroup', replace: [['  addProcessToCgroup(cgroupOf(c), pid);', '  void addProcessToCgroup; void cgroupOf; void c; void pid;']], checks: 'exec joins' },
-  { chapter: 8, step: '8.7', name: 'a pod that joins nothing', replace: [['      setns(fd, JOINABLE[kind]!, file);', '      void setns;']], checks: 'sidecar' },
-  { chapter: 8, step: '8.8', name: 'offsets never written', replace: [["  fs.writeFileSync('/proc/self/timens_offsets', lines);", '  void lines;']], checks: 'boottime' },
+  { chapter: 8, step: '8.7', name: 'a pod that joins nothing', replace: [['    fds.push(fd);', '    fs.closeSync(fd);']], checks: 'sidecar' },
+  { chapter: 8, step: '8.7', name: 'the pod\'s user namespace joined last', replace: [["['user', 'net', 'ipc', 'pid'] as const", "['net', 'ipc', 'pid', 'user'] as const"]], checks: 'sidecar' },
+  { chapter: 8, step: '8.8', name: 'no time namespace', replace: [['return c.timeOffsets !== undefined ? CLONE_NEWTIME : 0;', 'void CLONE_NEWTIME;\n  return 0;']], checks: 'boottime' },
+  { chapter: 8, step: '8.8', name: 'offsets never written', replace: [['  fs.writeFileSync(`/proc/${pid}/timens_offsets`, lines);', '  void lines; void pid;']], checks: 'boottime' },
 ];

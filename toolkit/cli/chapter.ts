@@ -110,6 +110,14 @@ async function main(argv: string[]): Promise<number> {
 
   // No image layers below chapter 4, in chapters not built on it, with --rootfs DIR, or rootless.
   const plainRootfs = rootless || options.rootfs !== undefined || !hasWallsOf(chapter.number, 4);
+  // A pod joins another container's namespaces, and its user namespace with its maps (lifecycle/detach.ts).
+  const pod = Object.keys(options.join).length > 0 ? resolveJoins(options.join) : undefined;
+  if (pod?.join.user !== undefined && options.userns === 'host') {
+    throw new UsageError('--userns host with --network/--ipc/--pid container:NAME: a pod shares one user namespace, and NAME has one of its own');
+  }
+  if (pod?.uidMap !== undefined && (options.uidMap.length > 0 || options.gidMap.length > 0)) {
+    throw new UsageError('--uidmap/--gidmap with --network/--ipc/--pid container:NAME: a pod shares its user namespace, and with it the maps of NAME');
+  }
   const c: Container = {
     id: crypto.randomBytes(6).toString('hex'),
     name: options.name,
@@ -123,10 +131,10 @@ async function main(argv: string[]): Promise<number> {
     keep: options.keep,
     network: rootless ? 'none' : options.network,
     publish: options.publish,
-    uidMap: options.uidMap,
-    gidMap: options.gidMap,
+    uidMap: pod?.uidMap ?? options.uidMap,
+    gidMap: pod?.gidMap ?? options.gidMap,
     ...(options.init ? { init: true } : {}),
-    ...(Object.keys(options.join).length > 0 ? { join: resolveJoins(options.join) } : {}),
+    ...(pod !== undefined ? { join: pod.join } : {}),
     ...(Object.keys(options.timeOffsets).length > 0 ? { timeOffsets: options.timeOffsets } : {}),
     privileges: options.privileges,
     ...(options.userns !== undefined ? { userns: options.userns } : {}),

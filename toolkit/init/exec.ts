@@ -32,6 +32,16 @@ export interface ExecSteps {
   joinCgroup?(c: Container, pid: number): void;
 }
 
+/** The exec steps of the container's stack: those of its top chapter that has them (chapter 8's, also under chapter 9). */
+async function execStepsOf(state: ContainerState): Promise<ExecSteps> {
+  const files = Object.entries(state.stack ?? {}).sort(([a], [b]) => Number(b) - Number(a)).map(([, f]) => f);
+  for (const file of [state.chapterFile, ...files]) {
+    const steps = (await importChapter(file)) as ExecSteps;
+    if (steps.namespacesToJoin !== undefined) return steps;
+  }
+  return {};
+}
+
 export function nsenterBinary(): string {
   return buildCStage(SOURCE, 'nsenter');
 }
@@ -39,7 +49,7 @@ export function nsenterBinary(): string {
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
 export async function execInContainer(state: ContainerState, command: readonly string[]): Promise<number> {
   const c = state.container;
-  const steps = (await importChapter(state.chapterFile)) as ExecSteps;
+  const steps = await execStepsOf(state);
   if (steps.namespacesToJoin === undefined || steps.joinCgroup === undefined) {
     throw new UsageError(`container ${c.name} runs ${state.chapterFile}, which has no exec steps (exec is chapter 8's)`);
   }

@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: nsenter [--ns FILE]... --root DIR --cwd DIR -- PROGRAM [ARG...]\n");
     return 125;
   }
+  pid_t caller = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
 
   say("ready\n");
@@ -103,6 +104,10 @@ int main(int argc, char **argv) {
       if (setresgid(0, 0, 0) < 0) die("setresgid", "0");
       if (setgroups(0, NULL) < 0 && errno != EPERM) die("setgroups", "0");
       if (setresuid(0, 0, 0) < 0) die("setresuid", "0");
+      /* A new effective uid on the host (0 -> 100000) clears the parent-death signal (prctl(2)):
+         set it again, or a SIGKILLed exec command would leave us, and the exec'd process, running. */
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
+      if (getppid() != caller) _exit(125); /* it died before we could ask */
     }
     close(fds[k]);
   }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT } from '../paths.ts';
-import type { Container, JoinedNamespace } from '../runtime/container.ts';
+import type { Container, IdMapping, JoinedNamespace } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
 import type { StackFiles } from '../runtime/sequence.ts';
@@ -56,14 +56,32 @@ export async function startDetached(files: StackFiles, c: Container): Promise<nu
 
 /**
  * --network/--ipc/--pid container:NAME: the running container NAME's namespace of that kind,
- * as its first process has it now. One line if NAME is not running.
+ * as its first process has it now. One line if NAME is not running. A pod shares one user
+ * namespace too (as Kubernetes gives a pod one): the namespaces joined are owned by NAME's, and
+ * only a member of it may administer them (user_namespaces(7)), so it is joined first, with its maps.
  */
-export function resolveJoins(join: Readonly<Record<string, string>>): Record<string, JoinedNamespace> {
-  return Object.fromEntries(Object.entries(join).map(([kind, name]) => {
+export function resolveJoins(join: Readonly<Record<string, string>>): Pod {
+  const states = Object.entries(join).map(([kind, name]) => {
     const state = findRunning(name);
     if (state?.pid === undefined || state.process === undefined || !stillRuns(state.process)) {
       throw new UsageError(`--${kind === 'net' ? 'network' : kind} container:${name}: no running container named ${name} (npm run ps lists them)`);
     }
-    return [kind, { container: name, pid: state.pid, link: fs.readlinkSync(`/proc/${state.pid}/ns/${kind}`) }];
-  }));
+    return { kind, name, state, pid: state.pid };
+  });
+  const joined: Record<string, JoinedNamespace> = {};
+  const users = new Set(states.map((s) => fs.readlinkSync(`/proc/${s.pid}/ns/user`)));
+  if (users.size > 1) throw new UsageError(`a pod shares one user namespace: ${states.map((s) => s.name).join(' and ')} are in different ones`);
+  const [owner] = states;
+  if (owner !== undefined && fs.readlinkSync(`/proc/${owner.pid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user')) {
+    joined.user = { container: owner.name, pid: owner.pid, link: fs.readlinkSync(`/proc/${owner.pid}/ns/user`) };
+  }
+  for (const s of states) joined[s.kind] = { container: s.name, pid: s.pid, link: fs.readlinkSync(`/proc/${s.pid}/ns/${s.kind}`) };
+  return { join: joined, ...(joined.user !== undefined && owner ? { uidMap: owner.state.container.uidMap, gidMap: owner.state.container.gidMap } : {}) };
+}
+
+/** What a pod's container takes from the one it joins: the namespaces, and the ID maps of a joined user namespace. */
+export interface Pod {
+  join: Record<string, JoinedNamespace>;
+  uidMap?: readonly IdMapping[];
+  gidMap?: readonly IdMapping[];
 }

@@ -22,7 +22,7 @@ import { libc } from '../kernel/libc.ts';
 import type { Container, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
 import { deservesStack, formatStack } from './stack.ts';
-import { runSetup, topChapter, type StackModules } from './sequence.ts';
+import { runSetup, type StackModules } from './sequence.ts';
 
 const SYNC_FD = 3;
 const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
@@ -60,7 +60,8 @@ export async function childStage(stack: StackModules): Promise<never> {
 
   const [name, ...args] = c.command;
   const file = lookPath(name!, env);
-  const runInit = stack[topChapter(stack)]?.runInit as ((c: Container, argv: readonly string[]) => Promise<never>) | undefined;
+  // The init of the top chapter that has one (chapter 8's, also in chapter 9's container).
+  const runInit = initOf(stack);
   if (c.init === true && runInit !== undefined) {
     // PID 1 stays: the chapter's init starts the command as its child (chapter 8).
     fs.writeSync(SYNC_FD, 'init\n');
@@ -114,6 +115,13 @@ function readLine(fd: number): string | null {
     }
     chunks.push(Buffer.from(buf.subarray(0, got)));
   }
+}
+
+type Init = (c: Container, argv: readonly string[]) => Promise<never>;
+
+function initOf(stack: StackModules): Init | undefined {
+  const top = Object.keys(stack).map(Number).sort((a, b) => b - a).find((n) => typeof stack[n]?.runInit === 'function');
+  return top !== undefined ? (stack[top]!.runInit as Init) : undefined;
 }
 
 /** The first PATH entry (the container's PATH, after setup) holding an executable `name`, like execvp(3). */

@@ -151,7 +151,14 @@ function spawnFirstProcess(stack: StackModules, c: Container, stage: string, pip
 
   const plan = namespacePlan(stack, c);
   if (plan.nsexec !== undefined) {
-    return spawn(nsexecBinary(), [String(plan.nsexec), ...node], { env, stdio: [...stdio] });
+    // A pod's namespaces to join, open: nsexec's fds 4, 5, … (closed here once it has them).
+    const join = plan.join();
+    try {
+      const args = join.flatMap((_, i) => ['--join', String(4 + i)]);
+      return spawn(nsexecBinary(), [...args, String(plan.nsexec), ...node], { env, stdio: [...stdio, ...join] });
+    } finally {
+      for (const fd of join) fs.closeSync(fd);
+    }
   }
   const saved = saveNamespaces();
   try {

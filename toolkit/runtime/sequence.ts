@@ -7,7 +7,8 @@
  *   host     create      docker pull + create: layers, upper/work/merged   (4, 6)
  *   host     namespaces  the clone flags each wall needs; the runtime unshares
  *                        them, or nsexec does when one is CLONE_NEWUSER  (2, 5, 6)
- *   host     idmaps      uid_map and gid_map, while nsexec waits          (6)
+ *   host     enter       a pod's namespaces, opened for nsexec to join     (8)
+ *   host     idmaps      uid_map, gid_map, timens_offsets, while nsexec waits (6, 8)
  *   host     prepare     cgroup limits, veth and NAT, the devices cgroup:
  *                        before the command runs                      (3, 5, 7)
  *   inside   setup       cgroup namespace, mounts, overlay, /proc, /dev, network,
@@ -24,9 +25,10 @@
  * with --mine, from the learner's own chapters/. `npm run chapter N --
  * --explain` prints the walk without running it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { chapterFile, hasWallsOf, type Target } from '../chapters.ts';
-import { CLONE_NEWUSER, unshare } from '../kernel/index.ts';
+import { CLONE_NEWUSER, setns, unshare } from '../kernel/index.ts';
 import { PROJECT } from '../paths.ts';
 import type { Container } from './container.ts';
 
@@ -42,6 +44,8 @@ export type CreateStep = (c: Container) => Container | void;
 export type NamespacesStep = (c: Container) => number;
 export type PidStep = (c: Container, pid: number) => Container | void;
 export type ContainerStep = (c: Container) => void;
+/** Open namespace files to join instead of making those kinds (a pod). */
+export type JoinStep = (c: Container) => number[];
 
 export interface StepSpec {
   /** The chapter whose file exports the step. */
@@ -88,10 +92,11 @@ export const SEQUENCE: readonly StepSpec[] = [
   { chapter: 2, step: 'namespaces', phase: 'namespaces', todos: '2.1', does: 'mount, UTS, IPC and PID namespaces' },
   { chapter: 5, step: 'namespaces', phase: 'namespaces', todos: '5.1', does: 'a network namespace: its own lo, routes, ports and firewall' },
   { chapter: 6, step: 'namespaces', phase: 'namespaces', todos: '6.1', does: 'a user namespace, made first and alone by nsexec, so that it owns all the others', when: ownUsers, unless: HOST_USERS },
-  // on the runner's main thread, after the unshare and before the spawn
-  { chapter: 8, step: 'joinNamespaces', phase: 'enter', todos: '8.7', does: 'a pod: setns(2) into another container\'s network, IPC or PID namespace (--network container:NAME…)', when: (c) => c.join !== undefined, unless: 'not in a pod' },
-  { chapter: 8, step: 'createTimeNamespace', phase: 'enter', todos: '8.8', does: 'a time namespace with the clocks\' offsets (--monotonic-offset, --boottime-offset)', when: (c) => c.timeOffsets !== undefined, unless: 'no clock offsets' },
-  { chapter: 6, step: 'writeIdMaps', phase: 'idmaps', todos: '6.2, 6.3', does: 'uid_map and gid_map: root inside is an unprivileged uid outside', when: ownUsers, unless: HOST_USERS },
+  { chapter: 8, step: 'timeNamespace', phase: 'namespaces', todos: '8.8', does: 'a time namespace (--monotonic-offset, --boottime-offset), made by nsexec with the user namespace, which owns it', when: (c) => c.timeOffsets !== undefined, unless: 'no clock offsets' },
+  // before the spawn: another container's namespaces, open, for nsexec to join instead of making them
+  { chapter: 8, step: 'openPodNamespaces', phase: 'enter', todos: '8.7', does: 'a pod (--network container:NAME…): the other container\'s user namespace, then its network, IPC or PID namespace, opened for nsexec to setns(2) into', when: (c) => c.join !== undefined, unless: 'not in a pod' },
+  { chapter: 6, step: 'writeIdMaps', phase: 'idmaps', todos: '6.2, 6.3', does: 'uid_map and gid_map: root inside is an unprivileged uid outside', when: (c) => ownUsers(c) && c.join?.user === undefined, unless: (c) => (ownUsers(c) ? 'a pod: its user namespace is joined, with the maps of the container that made it' : HOST_USERS) },
+  { chapter: 8, step: 'writeTimeOffsets', phase: 'idmaps', todos: '8.8', does: '/proc/PID/timens_offsets, before any process enters the time namespace', when: (c) => c.timeOffsets !== undefined, unless: 'no clock offsets' },
 
   // the host side, before the command runs
   { chapter: 6, step: 'ownWritableLayer', phase: 'prepare', todos: '6.4', does: 'the container\'s writable layer (upper/ and work/, or its own /tmp rootless) given to the host uid that is root inside', when: ownUsers, unless: HOST_USERS },
@@ -223,9 +228,14 @@ export function classicOf(modules: StackModules): ClassicChapter | undefined {
   return typeof top?.setupContainer === 'function' ? (top as unknown as ClassicChapter) : undefined;
 }
 
-/** How the first process gets its namespaces: nsexec's flags (a user namespace among them), or a call on the runner's main thread before the spawn. */
+/**
+ * How the first process gets its namespaces: nsexec's flags (a user namespace among them) and the
+ * open namespaces it joins (join() opens them: the caller closes them after the spawn), or a call
+ * on the runner's main thread before the spawn.
+ */
 export interface NamespacePlan {
   nsexec?: number;
+  join(): number[];
   onMainThread(): void;
 }
 
@@ -233,14 +243,25 @@ export function namespacePlan(modules: StackModules, c: Container): NamespacePla
   const classic = classicOf(modules);
   if (classic !== undefined) {
     const nsexec = classic.namespacesForNsexec?.(c);
-    return { ...(nsexec !== undefined ? { nsexec } : {}), onMainThread: () => classic.createNamespaces?.(c) };
+    return { ...(nsexec !== undefined ? { nsexec } : {}), join: () => [], onMainThread: () => classic.createNamespaces?.(c) };
   }
   const flags = namespaceFlags(modules, c);
-  if ((flags & CLONE_NEWUSER) !== 0) return { nsexec: flags, onMainThread: () => {} };
+  const join = () => phaseSteps<JoinStep>(modules, 'enter', c).flatMap(({ run }) => run(c));
+  if ((flags & CLONE_NEWUSER) !== 0) return { nsexec: flags, join, onMainThread: () => {} };
   return {
+    join: () => [],
     onMainThread: () => {
       if (flags !== 0) unshare(flags);
-      for (const { run } of phaseSteps<ContainerStep>(modules, 'enter', c)) run(c);
+      // Without a user namespace, the main thread can join a network, IPC or PID namespace itself.
+      for (const fd of join()) {
+        try {
+          setns(fd, 0, `/proc/self/fd/${fd}`);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      // No nsexec to wait in: the clock offsets (idmaps' other step) for our own next child, now.
+      runWithPid(modules, 'idmaps', c, process.pid);
     },
   };
 }
