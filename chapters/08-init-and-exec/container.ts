@@ -44,8 +44,9 @@ export function openPodNamespaces(c: Container): number[] {
   //            still that namespace — fs.readlinkSync(`/proc/self/fd/${fd}`) === ns.link, else close
   //            what you opened and throw (the PID may be another process by now). Return the fds in
   //            order: nsexec setns(2)s into each instead of making that kind. The user namespace
-  //            first: the app's network, IPC and PID namespaces are owned by it, and setns(2) into
-  //            one needs CAP_SYS_ADMIN there, which only its members have. Then delete the line below.
+  //            must be among them, first: the app's network, IPC and PID namespaces are owned by it,
+  //            and only its members' root may administer them (bring lo up, mount that PID
+  //            namespace's /proc). Then delete the line below.
   return todo(`8.7 open ${Object.keys(c.join).join(', ')} of another container, user first`);
 }
 

@@ -17,9 +17,10 @@ import { CLONE_NEWTIME } from '../../toolkit/kernel/index.ts';
 // "enter", "namespaces" and "idmaps".
 
 /**
- * The kinds a pod shares, in the order nsexec joins them: the user namespace first. The app's
- * network, IPC and PID namespaces are owned by its user namespace, and setns(2) into one needs
- * CAP_SYS_ADMIN there — which only a member of that user namespace has (Kubernetes gives a pod one).
+ * The kinds a pod shares, in the order nsexec joins them. The app's user namespace among them:
+ * its network, IPC and PID namespaces are owned by it, and the sidecar's root can administer them
+ * (bring up lo, mount a /proc of that PID namespace) only as a member of it — a pod has one user
+ * namespace (Kubernetes gives it one). First, as nsenter(1) does: it gives the caller its capabilities there.
  */
 export const POD_ORDER = ['user', 'net', 'ipc', 'pid'] as const;
 

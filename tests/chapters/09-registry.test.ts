@@ -19,7 +19,7 @@ import { settle } from '../support/host.ts';
 import { startFront, ustar, type Front } from '../support/registry.ts';
 import { indexEntry, readBlob, writeImage, type Manifest } from '../../toolkit/image/layout.ts';
 import { IMAGES_DIR } from '../../toolkit/image/store.ts';
-import { LIB_DIR, PROJECT, ROOTFS } from '../../toolkit/paths.ts';
+import { LIB_DIR, PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, formatPlatform, hostPlatform } from '../../toolkit/registry/media-types.ts';
 import { freePort, startRegistry, type AccessLogLine, type Registry } from '../../toolkit/registry/server.ts';
 import { foreignPlatforms, pushLayout, seedRegistry } from '../../toolkit/registry/seed.ts';
@@ -193,6 +193,41 @@ function blame(p: Ran, otherwise: string): string {
   return otherwise;
 }
 
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The memory limit (bytes) and CPUs of a process's cgroup, read from cgroupfs on the host (v1 or v2). */
+function cgroupLimits(pid: number): { memory?: string; cpu?: string } {
+  const lines = readOr(`/proc/${pid}/cgroup`).trim().split('\n').map((l) => l.split(':'));
+  const v1 = (controller: string) => lines.find((l) => l[1]!.split(',').includes(controller))?.[2];
+  const v2 = lines.find((l) => l[0] === '0' && l[1] === '')?.[2];
+  if (v1('memory') !== undefined) {
+    const quota = Number(readOr(`/sys/fs/cgroup/cpu${path.join('/', v1('cpu') ?? '')}/cpu.cfs_quota_us`));
+    const period = Number(readOr(`/sys/fs/cgroup/cpu${path.join('/', v1('cpu') ?? '')}/cpu.cfs_period_us`));
+    return { memory: readOr(`/sys/fs/cgroup/memory${v1('memory')}/memory.limit_in_bytes`).trim(), cpu: period > 0 ? String(quota / period) : '' };
+  }
+  const [quota, period] = readOr(`/sys/fs/cgroup${v2 ?? ''}/cpu.max`).trim().split(' ').map(Number);
+  return { memory: readOr(`/sys/fs/cgroup${v2 ?? ''}/memory.max`).trim(), cpu: period ? String(quota! / period) : '' };
+}
+
+/** npm run stop/rm … minus npm, with the run's environment. */
+async function lifecycle(command: 'stop' | 'rm', args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  const child = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, `toolkit/cli/${command}.ts`), ...args], { cwd: PROJECT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, sig) => resolve([c, sig])));
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}
+
 // ─── The checks ─────────────────────────────────────────────────────────────
 
 describe('given: the registries', () => {
@@ -275,6 +310,44 @@ describe('chapter 9: registry', () => {
       expected: `npm run chapter 9 -- --image ${ref} -- cat /etc/platform: pulls it, prints ${platform}, exit 0`,
       seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; named in the store: ${named(s).join(', ') || 'nothing'}`,
       hint: blame(ran, 'an index (OCI index or Docker list) lists one manifest per platform: choosePlatform picks os/architecture/variant (TODO 9.5), then fetch that manifest by its digest (TODO 9.7)'),
+    });
+  });
+
+  test('the pulled image runs with every wall: -d --name web -m 512m --cpus 2 -p PORT:80 --init, as docker run does', async () => {
+    const s = newStore();
+    const ref = `${anon.host}/workbook/web:latest`;
+    const name = `grader9-web-${process.pid}`;
+    const port = await freePort();
+    const env = { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS };
+    const before = anon.accessLog().length;
+    const start = new Running(9, ['-d', '--name', name, '-m', '512m', '--cpus', '2', '-p', `${port}:80`, '--init', '--image', ref, '--', 'httpd', '-f', '-p', '80', '-h', '/var/www'], [], { env });
+    const timer = setTimeout(() => start.kill('SIGKILL'), 60_000);
+    const started = await start.done;
+    clearTimeout(timer);
+    const id = started.stdout.trim();
+    const pid = (() => {
+      try {
+        return (JSON.parse(fs.readFileSync(path.join(RUN_DIR, 'containers', `${id}.json`), 'utf8')) as { pid?: number }).pid;
+      } catch {
+        return undefined;
+      }
+    })();
+    // From the host: the page through the published port, PID 1's uid on the host, its memory and CPU limits.
+    let page = '';
+    for (const deadline = Date.now() + 5000; pid !== undefined && !page.includes('Hello') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+    }
+    const uid = pid !== undefined ? /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`))?.[1] : undefined;
+    const limits = pid !== undefined ? cgroupLimits(pid) : {};
+    const fetched = blobGets(anon.accessLog().slice(before)).filter((l) => l.status === 200).map(digestOf);
+    const stop = await lifecycle('stop', [name], env);
+    await lifecycle('rm', ['-f', name], env);
+    const text = page;
+    check(started.code === 0 && text.includes('Hello from the web image') && uid !== undefined && uid !== '0' && limits.memory === String(512 * 1024 * 1024) && limits.cpu === '2'
+      && web.layers.every((l) => fetched.includes(l.digest)) && stop.code === 0, {
+      expected: `${ref} pulled from the registry (its layers in its access log), then running detached: its page on 127.0.0.1:${port}, PID 1 an unprivileged uid on the host (a user namespace), a 512 MiB memory limit and 2 CPUs in its cgroup; stop ends it`,
+      seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${shown(text)}; uid on the host: ${uid ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
+      hint: blame(started, 'pull() runs before anything else (docker run pulls first); then chapters 2–8 make the container around the pulled layers: npm run chapter 9 -- --explain'),
     });
   });
 

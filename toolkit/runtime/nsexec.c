@@ -88,8 +88,8 @@ int main(int argc, char **argv) {
   pid_t runner = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
 
-  /* A pod: each kind joined is not made. A user namespace among them replaces ours to make;
-     the others need its capabilities (setns(2) checks CAP_SYS_ADMIN in their owner), so it comes first. */
+  /* A pod: each kind joined is not made. A user namespace among them replaces the one we would
+     make, so the namespaces made next are owned by it, like the joined ones: its root administers them all. */
   for (int k = 0; k < njoin; k++) {
     int type = ioctl(join[k], NS_GET_NSTYPE);
     if (type < 0) die("ioctl(NS_GET_NSTYPE) of a namespace to join");

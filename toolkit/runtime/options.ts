@@ -76,6 +76,9 @@ const FLAGS_WITH_VALUE = ['--name', '--hostname', '--rootfs', '--memory', '--cpu
 const FLAGS_MAY_BE_EMPTY = ['--entrypoint'];
 const FLAGS_ALONE = ['--solution', '--mine', '--explain', '--stats', '--keep', '--init', '-d', '--detach', '--privileged', '--read-only', '--unsafe-map-host-root'];
 
+/** docker run's short forms, each the long option it stands for. */
+const SHORT: Readonly<Record<string, string>> = { '-m': '--memory', '-p': '--publish', '-e': '--env', '-v': '--volume', '-u': '--user', '-w': '--workdir' };
+
 export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
   const values = new Map<string, string[]>();
   const given = new Set<string>();
@@ -88,13 +91,14 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     }
     if (!arg.startsWith('-')) break;
     const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const written = eq > 0 ? arg.slice(0, eq) : arg;
+    const flag = SHORT[written] ?? written;
     if (FLAGS_ALONE.includes(flag)) {
       given.add(flag);
       continue;
     }
     if (!FLAGS_WITH_VALUE.includes(flag)) {
-      throw new UsageError(`Unknown option ${flag} (options: ${[...FLAGS_ALONE, ...FLAGS_WITH_VALUE].join(' ')}; put the command after --)`);
+      throw new UsageError(`Unknown option ${flag} (options: ${[...FLAGS_ALONE, ...FLAGS_WITH_VALUE, ...Object.keys(SHORT)].join(' ')}; put the command after --)`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || (value === '' && !FLAGS_MAY_BE_EMPTY.includes(flag))) throw new UsageError(`Expected a value after ${flag}`);
