@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
-import { Running, TARGET, described, type Ran } from '../support/container.ts';
+import { Running, TARGET, TIME_SCALE, described, type Ran } from '../support/container.ts';
 import { settle } from '../support/host.ts';
 import { startFront, ustar, type Front } from '../support/registry.ts';
 import { indexEntry, readBlob, writeImage, type Manifest } from '../../toolkit/image/layout.ts';
@@ -333,9 +333,14 @@ describe('chapter 9: registry', () => {
       }
     })();
     // From the host: the page through the published port, PID 1's uid on the host, its memory and CPU limits.
+    // -d returns once the first process exists; its network and httpd come up after.
     let page = '';
-    for (const deadline = Date.now() + 5000; pid !== undefined && !page.includes('Hello') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-      page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+    let failure = '';
+    for (const deadline = Date.now() + 20_000 * TIME_SCALE; pid !== undefined && !page.includes('Hello') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), (e: Error & { cause?: { code?: string } }) => {
+        failure = e.cause?.code ?? e.name;
+        return '';
+      });
     }
     const uid = pid !== undefined ? /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`))?.[1] : undefined;
     const limits = pid !== undefined ? cgroupLimits(pid) : {};
@@ -346,7 +351,7 @@ describe('chapter 9: registry', () => {
     check(started.code === 0 && text.includes('Hello from the web image') && uid !== undefined && uid !== '0' && limits.memory === String(512 * 1024 * 1024) && limits.cpu === '2'
       && web.layers.every((l) => fetched.includes(l.digest)) && stop.code === 0, {
       expected: `${ref} pulled from the registry (its layers in its access log), then running detached: its page on 127.0.0.1:${port}, PID 1 an unprivileged uid on the host (a user namespace), a 512 MiB memory limit and 2 CPUs in its cgroup; stop ends it`,
-      seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${shown(text)}; uid on the host: ${uid ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
+      seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${text ? shown(text) : `none (${failure || 'no PID'})`}; uid on the host: ${uid ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
       hint: blame(started, 'pull() runs before anything else (docker run pulls first); then chapters 2–8 make the container around the pulled layers: npm run chapter 9 -- --explain'),
     });
   });
