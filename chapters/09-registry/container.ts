@@ -19,7 +19,7 @@
  * a body of at most N bytes; parseChallenge() — a WWW-Authenticate header;
  * the media types and bounds; the store (pulledBlob, layerInStore,
  * blobInStore, installImage, removeBlobs). Running the pulled image is
- * chapter 4's, from the reference solution.
+ * the stack's — every wall of chapters 2–8 — from the reference solutions.
  */
 import type { Descriptor, Index } from '../../toolkit/image/layout.ts';
 import type { Challenge } from '../../toolkit/registry/http.ts';
@@ -43,7 +43,8 @@ export async function pull(image: string): Promise<void> {
   await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
-// The container itself is chapter 4's — the pulled image's layers under an overlay — composed by
+// The container itself has every wall of chapters 2–8 — the pulled image's layers under an overlay, in
+// namespaces, a cgroup, a network and a user namespace, with chapter 8's init and exec — composed by
 // toolkit/runtime/sequence.ts (npm run chapter 9 -- --explain); pull() runs first of all.
 
 /** One conversation with one registry about one repository. */

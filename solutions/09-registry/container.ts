@@ -22,7 +22,8 @@ export async function pull(image: string): Promise<void> {
   await pullImage(image, { credentials: credentialsFromEnv(), progress: createProgress() });
 }
 
-// The container itself is chapter 4's — the pulled image's layers under an overlay — composed by
+// The container itself has every wall of chapters 2–8 — the pulled image's layers under an overlay, in
+// namespaces, a cgroup, a network and a user namespace, with chapter 8's init and exec — composed by
 // toolkit/runtime/sequence.ts (npm run chapter 9 -- --explain); pull() runs first of all.
 
 /** One conversation with one registry about one repository. */

@@ -28,6 +28,14 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function link(pid: number, kind: string): string | null {
   try {
     return fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
@@ -308,6 +316,29 @@ describe('chapter 8: detached containers and exec', () => {
         expected: 'a non-zero exit and one line',
         seen: described(ran),
         hint: 'the exec command finds running containers by name in the state files',
+      });
+    });
+
+    test('exec -t gives the process a terminal of its own; exec --user runs it as that user of the container, with no capability', async () => {
+      const tty = tool('exec', ['-t', name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 30']);
+      const asUser = tool('exec', ['--user', 'user', name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 30']);
+      const ready = running() && (await tty.waitFor('ready', 30000)) && (await asUser.waitFor('ready', 30000));
+      // Seen from the host: the exec'd processes' /proc/PID/stat (session, tty_nr) and /proc/PID/status.
+      const [withTty, user] = ready ? [execedProcess(tty), execedProcess(asUser)] : [null, null];
+      const fields = withTty !== null ? readOr(`/proc/${withTty}/stat`).slice(readOr(`/proc/${withTty}/stat`).lastIndexOf(')') + 2).split(' ') : [];
+      const session = Number(fields[3]);
+      const ttyNr = Number(fields[4]);
+      const status = user !== null ? readOr(`/proc/${user}/status`) : '';
+      const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+      const capEff = /^CapEff:\s+(\w+)/m.exec(status)?.[1];
+      const outside = pid1 !== null ? Number(readOr(`/proc/${pid1}/uid_map`).trim().split(/\s+/)[1]) : NaN;
+      tty.kill('SIGTERM');
+      asUser.kill('SIGTERM');
+      await Promise.all([tty.done, asUser.done]);
+      check(ready && withTty !== null && ttyNr !== 0 && session === withTty && uid === String(outside + 1000) && capEff !== undefined && /^0+$/.test(capEff), {
+        expected: `with -t: a session leader (session = its PID) with a controlling terminal (tty_nr ≠ 0); with --user user: uid 1000 of the container — ${outside + 1000} on the host — and CapEff 0`,
+        seen: !ready ? `not ready: ${described({ code: null, signal: null, stdout: tty.stdout + asUser.stdout, stderr: tty.stderr + asUser.stderr })}` : `-t: PID ${withTty}, session ${session}, tty_nr ${ttyNr}; --user: uid ${uid ?? '?'} on the host, CapEff ${capEff ?? '?'}`,
+        hint: 'the exec command\'s -t and --user (toolkit/init/exec.ts, nsenter.c: a new pty, setsid and TIOCSCTTY; setgroups, setresgid, setresuid after the joins)',
       });
     });
 

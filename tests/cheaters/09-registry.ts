@@ -16,7 +16,7 @@ export async function pull(image: string): Promise<void> {
   if (isRegistryReference(image) && !isPulled(formatReference(parseReference(image)))) await pullImage(image);
 }
 
-// The container is chapter 4's, from the stack (toolkit/runtime/sequence.ts), as for the real chapter.
+// The container (every wall of chapters 2–8) comes from the stack (toolkit/runtime/sequence.ts), as for the real chapter.
 
 export async function pullImage(text: string): Promise<PulledImage> {
   const ref = parseReference(text);

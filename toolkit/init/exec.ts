@@ -14,9 +14,12 @@
  * performs them, because Node cannot join a mount or user namespace.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { importChapter } from '../build/chapter.ts';
+import { processEnv } from '../image/process.ts';
+import { resolveUser } from '../image/users.ts';
 import type { Container } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
@@ -46,8 +49,37 @@ export function nsenterBinary(): string {
   return buildCStage(SOURCE, 'nsenter');
 }
 
+/** docker exec's options: -i (our stdin to it), -t (a terminal), --user (a user of the container). */
+export interface ExecOptions {
+  interactive?: boolean;
+  tty?: boolean;
+  user?: string;
+}
+
+/**
+ * One of the container's account files, read from the host through /proc/PID/root. Its files are
+ * the container's to make: a symlink there would be followed from the host's root, so none is
+ * (lstat of etc/, O_NOFOLLOW on the file). Absent: null, as for an image without one.
+ */
+function readContainerFile(pid: number, name: 'passwd' | 'group'): string | null {
+  const etc = `/proc/${pid}/root/etc`;
+  try {
+    if (!fs.lstatSync(etc).isDirectory()) return null;
+    const fd = fs.openSync(`${etc}/${name}`, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    try {
+      if (!fs.fstatSync(fd).isFile()) return null;
+      return fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UsageError(`--user: /etc/${name} in the container is a symlink, which the exec command does not follow from the host`);
+    return null;
+  }
+}
+
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
-export async function execInContainer(state: ContainerState, command: readonly string[]): Promise<number> {
+export async function execInContainer(state: ContainerState, command: readonly string[], options: ExecOptions = {}): Promise<number> {
   const c = state.container;
   const steps = await execStepsOf(state);
   if (steps.namespacesToJoin === undefined || steps.joinCgroup === undefined) {
@@ -58,9 +90,18 @@ export async function execInContainer(state: ContainerState, command: readonly s
   }
   const pid = state.pid;
   const namespaces = steps.namespacesToJoin(pid);
-  const args = [...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`, '--', ...command];
-  const env = Object.fromEntries(c.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  const child = spawn(nsenterBinary(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+  // --user: resolved in the container's own /etc/passwd and /etc/group, as for the image's User (chapter 4).
+  const user = options.user !== undefined ? resolveUser(options.user, readContainerFile(pid, 'passwd'), readContainerFile(pid, 'group')) : undefined;
+  const args = [
+    ...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`,
+    ...(user ? ['--user', [user.uid, user.gid, user.groups.join(',')].filter((x) => x !== '').join(':')] : []),
+    ...(options.tty ? ['--tty'] : []),
+    '--', ...command,
+  ];
+  const vars = user ? processEnv(c.env, user) : c.env;
+  const env = Object.fromEntries(vars.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  // Without -i, stdin is /dev/null, as docker exec's (and a terminal's input goes nowhere).
+  const child = spawn(nsenterBinary(), args, { stdio: [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'], env });
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));

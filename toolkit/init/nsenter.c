@@ -8,9 +8,12 @@
  * program does it. Which namespaces, and in which order, is decided in
  * TypeScript (the chapter's namespacesToJoin()); this program only performs it.
  *
- * usage: nsenter [--ns FILE]… --root DIR --cwd DIR -- PROGRAM [ARG…]
+ * usage: nsenter [--ns FILE]… --root DIR --cwd DIR [--user UID:GID[:GID,…]] [--tty] -- PROGRAM [ARG…]
  *   FILE    /proc/PID/ns/KIND of the container, in the order to join them
  *   DIR     /proc/PID/root and /proc/PID/cwd of the container's first process
+ *   --user  the IDs PROGRAM runs as, inside (exec --user; resolved by the exec command in the
+ *           container's /etc/passwd): supplementary groups, then gid, then uid, as login(1) does
+ *   --tty   a new pseudo-terminal for PROGRAM (exec -t): we relay between it and our own stdin/stdout
  *   fd 3    a socket to the exec command (see sync-socket.ts)
  *   env     the environment PROGRAM gets (and its PATH, to find it)
  *
@@ -22,22 +25,28 @@
  *                                   at the namespace's own "/", not the container's pivoted one
  *   5. fork()                       setns(CLONE_NEWPID) places only children in the PID namespace
  *   6. "pid N" →, the child execs   we stay outside to pass signals on and the status back
+ *      (--tty: the child is a session leader with the terminal's other end as its controlling
+ *      terminal; we copy bytes both ways, our terminal raw, until the terminal hangs up)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define SYNC_FD 3
 #define MAX_NS 16
+#define MAX_GROUPS 64
 
 static pid_t child = 0;
 
@@ -62,27 +71,100 @@ static void expect(const char *line) {
   if (strcmp(buf, line) != 0) { errno = EPROTO; die("read", "sync socket: unexpected message"); }
 }
 
+static volatile sig_atomic_t resized = 0;
+static int tty_master = -1;
+
 static void forward(int sig) {
+  /* With a terminal, a new size goes to the terminal, whose kernel side signals its foreground group. */
+  if (sig == SIGWINCH && tty_master >= 0) { resized = 1; return; }
   if (child > 0) kill(child, sig);
+}
+
+/* "UID:GID[:GID,GID…]" of --user. */
+static void parse_user(const char *spec, uid_t *uid, gid_t *gid, gid_t *groups, int *ngroups) {
+  char *end;
+  errno = EINVAL;
+  *uid = (uid_t)strtoul(spec, &end, 10);
+  if (end == spec || *end != ':') die("parse --user", spec);
+  const char *p = end + 1;
+  *gid = (gid_t)strtoul(p, &end, 10);
+  if (end == p || (*end != ':' && *end != '\0')) die("parse --user", spec);
+  *ngroups = 0;
+  while (*end == ':' || *end == ',') {
+    p = end + 1;
+    if (*p == '\0') break;
+    if (*ngroups == MAX_GROUPS) die("parse --user (too many groups)", spec);
+    groups[(*ngroups)++] = (gid_t)strtoul(p, &end, 10);
+    if (end == p) die("parse --user", spec);
+  }
+}
+
+static void copy_size(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* Writes all of buf, or gives up on an error (the other side has gone). */
+static int write_all(int fd, const char *buf, ssize_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    buf += w;
+    n -= w;
+  }
+  return 0;
+}
+
+/* Our stdin to the terminal, the terminal to our stdout, until it hangs up (every holder of its other end is gone: EIO). */
+static void relay(int master) {
+  int in_open = 1;
+  char buf[4096];
+  for (;;) {
+    if (resized) { resized = 0; copy_size(STDIN_FILENO, master); }
+    struct pollfd fds[2] = {{master, POLLIN, 0}, {in_open ? STDIN_FILENO : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll", "terminal");
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return; /* EIO: hung up */
+      if (write_all(STDOUT_FILENO, buf, n) < 0) return;
+    }
+    if (in_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || write_all(master, buf, n) < 0) in_open = 0; /* our input ended: the program's goes on until it exits */
+    }
+  }
 }
 
 int main(int argc, char **argv) {
   const char *ns[MAX_NS];
   int nns = 0;
-  const char *root = NULL, *cwd = NULL;
+  const char *root = NULL, *cwd = NULL, *user = NULL;
+  int tty = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
+    if (strcmp(argv[i], "--tty") == 0) { tty = 1; continue; }
     if (i + 1 >= argc) { fprintf(stderr, "nsenter: %s needs a value\n", argv[i]); return 125; }
     if (strcmp(argv[i], "--ns") == 0 && nns < MAX_NS) ns[nns++] = argv[++i];
     else if (strcmp(argv[i], "--root") == 0) root = argv[++i];
     else if (strcmp(argv[i], "--cwd") == 0) cwd = argv[++i];
+    else if (strcmp(argv[i], "--user") == 0) user = argv[++i];
     else { fprintf(stderr, "nsenter: unknown option %s\n", argv[i]); return 125; }
   }
   if (i >= argc || root == NULL || cwd == NULL) {
-    fprintf(stderr, "usage: nsenter [--ns FILE]... --root DIR --cwd DIR -- PROGRAM [ARG...]\n");
+    fprintf(stderr, "usage: nsenter [--ns FILE]... --root DIR --cwd DIR [--user UID:GID[:GID,...]] [--tty] -- PROGRAM [ARG...]\n");
     return 125;
   }
+  uid_t uid = 0;
+  gid_t gid = 0, groups[MAX_GROUPS];
+  int ngroups = 0;
+  if (user != NULL) parse_user(user, &uid, &gid, groups, &ngroups);
   pid_t caller = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
 
@@ -96,6 +178,15 @@ int main(int argc, char **argv) {
   if (rootfd < 0) die("open", root);
   int cwdfd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cwdfd < 0) die("open", cwd);
+  /* The terminal, from the host's /dev/ptmx before the mount namespace changes: pty(7).
+     TIOCGPTPEER opens its other end from the master, with no path to look up (ioctl_tty(2)). */
+  int slave = -1;
+  if (tty) {
+    if ((tty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) die("posix_openpt", "/dev/ptmx");
+    if (grantpt(tty_master) < 0 || unlockpt(tty_master) < 0) die("unlockpt", "/dev/ptmx");
+    if ((slave = ioctl(tty_master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) die("ioctl", "TIOCGPTPEER");
+    copy_size(STDIN_FILENO, tty_master);
+  }
 
   for (int k = 0; k < nns; k++) {
     if (setns(fds[k], 0) < 0) die("setns", ns[k]);
@@ -118,8 +209,26 @@ int main(int argc, char **argv) {
   child = fork();
   if (child < 0) die("fork", "");
   if (child == 0) {
-    /* The exec'd process dies with us: killing `exec` must not leave it behind. */
+    pid_t parent = getppid(); /* 0: we are in the container's PID namespace, and nsenter is not */
+    if (user != NULL) {
+      /* Groups first, then gid, then uid: after setresuid to a non-root uid the others are out of reach.
+         A user namespace whose setgroups is "deny" (rootless) refuses setgroups, even of none. */
+      if (setgroups(ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) die("setgroups", user);
+      if (setresgid(gid, gid, gid) < 0) die("setresgid", user);
+      if (setresuid(uid, uid, uid) < 0) die("setresuid", user);
+    }
+    /* The exec'd process dies with us: killing `exec` must not leave it behind.
+       After the change of uid, which clears it (prctl(2)). */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
+    if (getppid() != parent) _exit(125); /* nsenter died before that: we were re-parented */
+    if (tty) {
+      /* A session of its own, with the terminal as its controlling terminal: ^C there is its SIGINT. */
+      if (setsid() < 0) die("setsid", "");
+      if (ioctl(slave, TIOCSCTTY, 0) < 0) die("ioctl", "TIOCSCTTY");
+      for (int fd = 0; fd <= 2; fd++)
+        if (dup2(slave, fd) < 0) die("dup2", "terminal");
+      if (slave > 2) close(slave);
+    }
     close(SYNC_FD);
     execvpe(argv[i], argv + i, environ);
     int missing = errno == ENOENT;
@@ -131,7 +240,25 @@ int main(int argc, char **argv) {
   say(line);
   close(SYNC_FD);
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-  for (size_t k = 0; k < sizeof forwarded / sizeof *forwarded; k++) signal(forwarded[k], forward);
+  for (size_t k = 0; k < sizeof forwarded / sizeof *forwarded; k++) {
+    /* No SA_RESTART: a signal interrupts poll(2) and waitpid(2), which then look again. */
+    struct sigaction sa = {0};
+    sa.sa_handler = forward;
+    sigaction(forwarded[k], &sa, NULL);
+  }
+  if (tty) {
+    close(slave);
+    /* Our own terminal raw, so every key (^C too) reaches the program's terminal as it is typed. */
+    struct termios saved, raw;
+    int ours = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (ours) {
+      raw = saved;
+      cfmakeraw(&raw);
+      tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    }
+    relay(tty_master);
+    if (ours) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  }
   int status;
   while (waitpid(child, &status, 0) < 0)
     if (errno != EINTR) die("waitpid", "");
