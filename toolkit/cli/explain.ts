@@ -11,8 +11,8 @@ import { SIDE, shortPath, stepsOf, type Phase, type StackFiles } from '../runtim
 const PHASE_TITLE: Readonly<Record<Phase, string>> = {
   create: 'docker pull + create (host, before any namespace)',
   namespaces: 'namespaces (host: the clone flags; unshare(2) on the main thread, or nsexec with a user namespace)',
-  enter: 'host, on the main thread after the unshare: namespaces joined or made there',
-  idmaps: 'user namespace maps (host, while nsexec waits)',
+  enter: 'host, before the spawn: another container\'s namespaces, opened for nsexec to join instead of making them',
+  idmaps: 'user namespace maps and clock offsets (host, while nsexec waits)',
   prepare: 'host side, before the command runs',
   setup: 'inside: the container\'s first process, mounts and pivot_root',
   confine: 'inside, last: root\'s power taken away, then execve(command) as PID 1',
@@ -43,6 +43,9 @@ export function explain(chapter: number, files: StackFiles, c: Container): strin
     const file = files[chapter];
     lines.push(`  ${file ? shortPath(file) : `chapter ${chapter}`} composes its own container: createNamespaces() or namespacesForNsexec(), writeIdMaps(), prepareHost() on the host; setupContainer() inside; cleanupHost() after`);
   }
-  if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${JSON.stringify(c.command.join(' '))} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+  if (phase !== undefined && c.init === true) {
+    // The init is chapter 8's (toolkit/runtime/child.ts takes the top one of the stack that has it).
+    lines.push('', chalk.dim(`then: --init: ${files[8] !== undefined ? shortPath(files[8]) : 'chapter 8\'s'} runInit() stays PID 1 and starts ${JSON.stringify(c.command.join(' '))} as its child (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+  } else if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${JSON.stringify(c.command.join(' '))} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
   return lines.join('\n');
 }
