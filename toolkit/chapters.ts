@@ -34,9 +34,8 @@ export const CHAPTERS: readonly ChapterInfo[] = [
   {
     number: 8, slug: '08-init-and-exec', title: 'PID 1 and exec', goal: 'an init that reaps and forwards signals, detached containers, exec and pods through setns(2)',
     options: ['--init', '-d', '--detach', '--network=container:', '--ipc', '--pid', '--monotonic-offset', '--boottime-offset'],
-    // Chapter 6's container (namespaces, cgroup, image, network, user namespace): exec and pods
-    // join it through the C stages (init/nsenter.c, runtime/nsexec.c), user namespace first.
-    builtOn: 6,
+    // Chapter 7's container, every wall: exec and pods join it through the C stages
+    // (init/nsenter.c, runtime/nsexec.c), user namespace first; exec takes its privileges too.
   },
   { number: 9, slug: '09-registry', title: 'registry', goal: 'pull an image from a registry with the OCI distribution protocol, verified, and run it', options: ['--image', '--keep'] },
 ];

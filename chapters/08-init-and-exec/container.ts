@@ -25,7 +25,7 @@ import { P_ALL, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from '../../toolkit
 import { addProcessToCgroup, cgroupOf } from '../../toolkit/init/stack.ts';
 import { todo, type Container } from '../../toolkit/runtime/container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND } from '../../toolkit/runtime/errors.ts';
-// The container is chapter 6's (namespaces, cgroup, image, network, user namespace), from the
+// The container is chapter 7's (namespaces, cgroup, image, network, user namespace, privileges), from the
 // reference solutions (--mine: yours); see `npm run chapter 8 -- --explain`. This chapter is graded on its own steps.
 import { CLONE_NEWTIME } from '../../toolkit/kernel/index.ts';
 

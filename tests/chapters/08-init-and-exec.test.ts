@@ -87,10 +87,11 @@ const zombies = (ns: string) => processesIn(ns).filter((t) => t.state === 'Z');
 
 /**
  * Starts a container whose app orphans 50 children (each subshell exits at once, leaving its
- * `sleep 2` to PID 1), then becomes `sleep 20`, which never waits for anything.
+ * `sleep 4` to PID 1), then becomes `sleep 20`, which never waits for anything. 4 s: the orphans
+ * must outlive the loop, or the shell — PID 1 itself without --init — reaps them while it loops.
  */
 async function orphanFifty(args: (...a: string[]) => string[]): Promise<{ run: Running; ns: string | null }> {
-  const run = new Running(8, args('/bin/sh', '-c', 'for i in $(seq 50); do (sleep 2 &); done; echo ready; exec sleep 20'));
+  const run = new Running(8, args('/bin/sh', '-c', 'for i in $(seq 50); do (sleep 4 &); done; echo ready; exec sleep 20'));
   const ready = await run.waitFor('ready', 30000);
   const pid = ready ? containerInit(run) : null;
   return { run, ns: pid !== null ? link(pid, 'pid') : null };
@@ -116,7 +117,7 @@ describe('chapter 8: PID 1 and exec', () => {
   test('50 orphans leave no zombie with --init', async () => {
     const { run, ns } = await orphanFifty(init);
     // Done when the 50 have exited: only the app's `sleep 20` is left of them, and no zombie.
-    const tasks = ns !== null ? await settle(() => processesIn(ns), (t) => t.filter((x) => x.comm === 'sleep').length === 1, 8000) : [];
+    const tasks = ns !== null ? await settle(() => processesIn(ns), (t) => t.filter((x) => x.comm === 'sleep').length === 1, 10000) : [];
     const left = tasks.filter((t) => t.state === 'Z');
     run.kill('SIGKILL');
     const ran = await run.done;
@@ -191,7 +192,7 @@ describe('given: without --init, the app is PID 1 and nobody reaps', () => {
     const { run, ns } = await orphanFifty(bare);
     // The shell reaps those that exit while it still runs its loop (busybox ash waits with waitpid(-1));
     // every one that exits after `exec sleep 20` stays a zombie.
-    const seen = ns !== null ? await settle(() => zombies(ns), (z) => z.length >= 50, 6000) : [];
+    const seen = ns !== null ? await settle(() => zombies(ns), (z) => z.length >= 50, 8000) : [];
     run.kill('SIGKILL');
     const ran = await run.done;
     check(seen.length >= 10, {
@@ -316,6 +317,24 @@ describe('chapter 8: detached containers and exec', () => {
         expected: 'a non-zero exit and one line',
         seen: described(ran),
         hint: 'the exec command finds running containers by name in the state files',
+      });
+    });
+
+    test("the exec'd process has the container's privileges: its bounding set, capabilities, no_new_privs and seccomp filter (chapter 7)", async () => {
+      const run = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 30']);
+      const ready = running() && (await run.waitFor('ready', 30000));
+      const inside = ready ? execedProcess(run) : null;
+      // Seen from the host: /proc/PID/status of the exec'd process and of the container's PID 1.
+      const fields = ['CapBnd', 'CapEff', 'CapPrm', 'CapInh', 'NoNewPrivs', 'Seccomp'];
+      const of = (p: number | null) => { const st = p !== null ? readOr(`/proc/${p}/status`) : ''; return fields.map((f) => new RegExp(`^${f}:\\s+(\\S+)`, 'm').exec(st)?.[1] ?? '?'); };
+      const [mine, theirs] = [of(inside), of(pid1)];
+      run.kill('SIGTERM');
+      await run.done;
+      const differ = fields.filter((_, i) => mine[i] !== theirs[i]);
+      check(inside !== null && differ.length === 0 && theirs[5] === '2', {
+        expected: `the exec'd process's ${fields.join(', ')} equal to the container's PID 1's (Seccomp 2: filtered)`,
+        seen: inside === null ? 'no exec\'d process' : `exec'd: ${fields.map((f, i) => `${f} ${mine[i]}`).join(', ')}; PID 1: ${fields.map((f, i) => `${f} ${theirs[i]}`).join(', ')}`,
+        hint: 'the exec command gives nsenter PID 1\'s bounding set and no_new_privs, and chapter 7\'s seccomp program (toolkit/init/exec.ts)',
       });
     });
 

@@ -342,16 +342,20 @@ describe('chapter 9: registry', () => {
         return '';
       });
     }
-    const uid = pid !== undefined ? /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`))?.[1] : undefined;
+    const status = pid !== undefined ? readOr(`/proc/${pid}/status`) : '';
+    const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const seccomp = /^Seccomp:\s+(\d+)/m.exec(status)?.[1];
+    const capBnd = /^CapBnd:\s+(\w+)/m.exec(status)?.[1];
     const limits = pid !== undefined ? cgroupLimits(pid) : {};
     const fetched = blobGets(anon.accessLog().slice(before)).filter((l) => l.status === 200).map(digestOf);
     const stop = await lifecycle('stop', [name], env);
     await lifecycle('rm', ['-f', name], env);
     const text = page;
     check(started.code === 0 && text.includes('Hello from the web image') && uid !== undefined && uid !== '0' && limits.memory === String(512 * 1024 * 1024) && limits.cpu === '2'
+      && seccomp === '2' && capBnd === '00000000a80425fb'
       && web.layers.every((l) => fetched.includes(l.digest)) && stop.code === 0, {
-      expected: `${ref} pulled from the registry (its layers in its access log), then running detached: its page on 127.0.0.1:${port}, PID 1 an unprivileged uid on the host (a user namespace), a 512 MiB memory limit and 2 CPUs in its cgroup; stop ends it`,
-      seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${text ? shown(text) : `none (${failure || 'no PID'})`}; uid on the host: ${uid ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
+      expected: `${ref} pulled from the registry (its layers in its access log), then running detached: its page on 127.0.0.1:${port}, PID 1 an unprivileged uid on the host (a user namespace), docker's 14 capabilities and a seccomp filter, a 512 MiB memory limit and 2 CPUs in its cgroup; stop ends it`,
+      seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${text ? shown(text) : `none (${failure || 'no PID'})`}; uid on the host: ${uid ?? '?'}; CapBnd ${capBnd ?? '?'}, Seccomp ${seccomp ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
       hint: blame(started, 'pull() runs before anything else (docker run pulls first); then chapters 2–8 make the container around the pulled layers: npm run chapter 9 -- --explain'),
     });
   });

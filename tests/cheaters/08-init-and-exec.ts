@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execve } from '../../toolkit/kernel/index.ts';
 import type { Container } from '../../toolkit/runtime/container.ts';
-// The container (chapter 6's walls) comes from the stack (toolkit/runtime/sequence.ts), as for the real chapter.
+// The container (chapter 7's walls) comes from the stack (toolkit/runtime/sequence.ts), as for the real chapter.
 
 export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 

@@ -20,6 +20,8 @@ import type { Duplex } from 'node:stream';
 import { importChapter } from '../build/chapter.ts';
 import { processEnv } from '../image/process.ts';
 import { resolveUser } from '../image/users.ts';
+import type { SockFilter } from '../kernel/seccomp.ts';
+import { joinDevicesCgroup } from './stack.ts';
 import type { Container } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
@@ -78,6 +80,35 @@ function readContainerFile(pid: number, name: 'passwd' | 'group'): string | null
   }
 }
 
+/**
+ * The container's privileges (chapter 7) for the exec'd process, as the kernel shows them on its
+ * PID 1 (/proc/PID/status): the bounding set, no_new_privs, and — when PID 1 is filtered — the
+ * same seccomp program, built again by the stack's chapter 7 (its filter cannot be read back).
+ * docker exec does the same from the container's config.
+ */
+async function privilegeArgs(state: ContainerState, pid: number): Promise<string[]> {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1];
+  const args = ['--caps', field('CapBnd') ?? '0'];
+  if (field('NoNewPrivs') === '1') args.push('--no-new-privs');
+  if (field('Seccomp') === '2') {
+    const file = state.stack?.[7];
+    const ch7 = file !== undefined ? ((await importChapter(file)) as { buildSeccompFilter?(arch: string): SockFilter[] }) : {};
+    if (ch7.buildSeccompFilter === undefined) throw new UsageError(`container ${state.container.name} has a seccomp filter, and its stack no chapter 7 to build it again for exec`);
+    const program = ch7.buildSeccompFilter(process.arch);
+    // struct sock_filter { __u16 code; __u8 jt; __u8 jf; __u32 k; }, in this machine's byte order (little-endian).
+    const bytes = Buffer.alloc(program.length * 8);
+    program.forEach((f, i) => {
+      bytes.writeUInt16LE(f.code, i * 8);
+      bytes.writeUInt8(f.jt, i * 8 + 2);
+      bytes.writeUInt8(f.jf, i * 8 + 3);
+      bytes.writeUInt32LE(f.k >>> 0, i * 8 + 4);
+    });
+    args.push('--seccomp', bytes.toString('hex'));
+  }
+  return args;
+}
+
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
 export async function execInContainer(state: ContainerState, command: readonly string[], options: ExecOptions = {}): Promise<number> {
   const c = state.container;
@@ -96,6 +127,7 @@ export async function execInContainer(state: ContainerState, command: readonly s
     ...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`,
     ...(user ? ['--user', [user.uid, user.gid, user.groups.join(',')].filter((x) => x !== '').join(':')] : []),
     ...(options.tty ? ['--tty'] : []),
+    ...(await privilegeArgs(state, pid)),
     '--', ...command,
   ];
   const vars = user ? processEnv(c.env, user) : c.env;
@@ -116,6 +148,7 @@ export async function execInContainer(state: ContainerState, command: readonly s
     if (ready === 'ready') {
       try {
         steps.joinCgroup(c, child.pid!);
+        joinDevicesCgroup(c, child.pid!);
       } catch (error) {
         child.kill('SIGKILL');
         throw error;

@@ -14,6 +14,9 @@
  *   --user  the IDs PROGRAM runs as, inside (exec --user; resolved by the exec command in the
  *           container's /etc/passwd): supplementary groups, then gid, then uid, as login(1) does
  *   --tty   a new pseudo-terminal for PROGRAM (exec -t): we relay between it and our own stdin/stdout
+ *   --caps MASK, --no-new-privs, --seccomp HEX   the container's privileges (chapter 7), as its
+ *           PID 1 has them: the bounding set (and, for root, effective and permitted) cut to MASK,
+ *           no_new_privs, and the seccomp filter (struct sock_filter[], hex) — docker exec's too
  *   fd 3    a socket to the exec command (see sync-socket.ts)
  *   env     the environment PROGRAM gets (and its PATH, to find it)
  *
@@ -38,7 +41,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -99,6 +106,45 @@ static void parse_user(const char *spec, uid_t *uid, gid_t *gid, gid_t *groups, 
   }
 }
 
+/* "1f00…": 8-byte struct sock_filter entries, as the exec command encoded chapter 7's program. */
+static struct sock_fprog parse_filter(const char *hex) {
+  size_t n = strlen(hex);
+  struct sock_fprog prog = {0, NULL};
+  errno = EINVAL;
+  if (n == 0 || n % (2 * sizeof(struct sock_filter)) != 0) die("parse --seccomp", "length");
+  unsigned char *bytes = malloc(n / 2);
+  if (bytes == NULL) die("malloc", "--seccomp");
+  for (size_t k = 0; k < n / 2; k++) {
+    unsigned int b;
+    if (sscanf(hex + 2 * k, "%2x", &b) != 1) die("parse --seccomp", "hex");
+    bytes[k] = (unsigned char)b;
+  }
+  prog.len = (unsigned short)(n / 2 / sizeof(struct sock_filter));
+  prog.filter = (struct sock_filter *)bytes;
+  return prog;
+}
+
+static void install_filter(struct sock_fprog *prog) {
+  /* seccomp(2) has no glibc wrapper. A single-threaded process needs no TSYNC. */
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0) die("seccomp", "SECCOMP_SET_MODE_FILTER");
+}
+
+/* Capabilities (capabilities(7)): the bounding set first, while CAP_SETPCAP is there; then, for
+   root, effective = permitted = the mask and inheritable none, as the container's PID 1 has them. */
+static void drop_bounding(unsigned long long mask) {
+  for (int cap = 0; cap <= 63; cap++) {
+    if (mask & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) die("prctl", "PR_CAPBSET_DROP"); /* EINVAL: past cap_last_cap */
+  }
+}
+
+static void set_caps(unsigned long long mask) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {{(__u32)mask, (__u32)mask, 0}, {(__u32)(mask >> 32), (__u32)(mask >> 32), 0}};
+  if (syscall(SYS_capset, &header, data) < 0) die("capset", "the container's capabilities");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) die("prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
+}
+
 static void copy_size(int from, int to) {
   struct winsize ws;
   if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
@@ -144,17 +190,20 @@ static void relay(int master) {
 int main(int argc, char **argv) {
   const char *ns[MAX_NS];
   int nns = 0;
-  const char *root = NULL, *cwd = NULL, *user = NULL;
-  int tty = 0;
+  const char *root = NULL, *cwd = NULL, *user = NULL, *caps = NULL, *filter = NULL;
+  int tty = 0, nnp = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
     if (strcmp(argv[i], "--tty") == 0) { tty = 1; continue; }
+    if (strcmp(argv[i], "--no-new-privs") == 0) { nnp = 1; continue; }
     if (i + 1 >= argc) { fprintf(stderr, "nsenter: %s needs a value\n", argv[i]); return 125; }
     if (strcmp(argv[i], "--ns") == 0 && nns < MAX_NS) ns[nns++] = argv[++i];
     else if (strcmp(argv[i], "--root") == 0) root = argv[++i];
     else if (strcmp(argv[i], "--cwd") == 0) cwd = argv[++i];
     else if (strcmp(argv[i], "--user") == 0) user = argv[++i];
+    else if (strcmp(argv[i], "--caps") == 0) caps = argv[++i];
+    else if (strcmp(argv[i], "--seccomp") == 0) filter = argv[++i];
     else { fprintf(stderr, "nsenter: unknown option %s\n", argv[i]); return 125; }
   }
   if (i >= argc || root == NULL || cwd == NULL) {
@@ -165,6 +214,9 @@ int main(int argc, char **argv) {
   gid_t gid = 0, groups[MAX_GROUPS];
   int ngroups = 0;
   if (user != NULL) parse_user(user, &uid, &gid, groups, &ngroups);
+  unsigned long long capmask = caps != NULL ? strtoull(caps, NULL, 16) : 0;
+  struct sock_fprog prog = {0, NULL};
+  if (filter != NULL) prog = parse_filter(filter);
   pid_t caller = getppid();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
 
@@ -210,17 +262,6 @@ int main(int argc, char **argv) {
   if (child < 0) die("fork", "");
   if (child == 0) {
     pid_t parent = getppid(); /* 0: we are in the container's PID namespace, and nsenter is not */
-    if (user != NULL) {
-      /* Groups first, then gid, then uid: after setresuid to a non-root uid the others are out of reach.
-         A user namespace whose setgroups is "deny" (rootless) refuses setgroups, even of none. */
-      if (setgroups(ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) die("setgroups", user);
-      if (setresgid(gid, gid, gid) < 0) die("setresgid", user);
-      if (setresuid(uid, uid, uid) < 0) die("setresuid", user);
-    }
-    /* The exec'd process dies with us: killing `exec` must not leave it behind.
-       After the change of uid, which clears it (prctl(2)). */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
-    if (getppid() != parent) _exit(125); /* nsenter died before that: we were re-parented */
     if (tty) {
       /* A session of its own, with the terminal as its controlling terminal: ^C there is its SIGINT. */
       if (setsid() < 0) die("setsid", "");
@@ -229,6 +270,24 @@ int main(int argc, char **argv) {
         if (dup2(slave, fd) < 0) die("dup2", "terminal");
       if (slave > 2) close(slave);
     }
+    /* Chapter 7's order: without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes first. */
+    if (filter != NULL && !nnp) install_filter(&prog);
+    if (caps != NULL) drop_bounding(capmask);
+    if (user != NULL) {
+      /* Groups first, then gid, then uid: after setresuid to a non-root uid the others are out of reach.
+         A user namespace whose setgroups is "deny" (rootless) refuses setgroups, even of none. */
+      if (setgroups(ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) die("setgroups", user);
+      if (setresgid(gid, gid, gid) < 0) die("setresgid", user);
+      if (setresuid(uid, uid, uid) < 0) die("setresuid", user);
+    }
+    /* A uid other than 0 lost every capability with setresuid; root gets the container's set. */
+    if (caps != NULL && (user == NULL || uid == 0)) set_caps(capmask);
+    if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl", "PR_SET_NO_NEW_PRIVS");
+    if (filter != NULL && nnp) install_filter(&prog);
+    /* The exec'd process dies with us: killing `exec` must not leave it behind.
+       After the change of uid, which clears it (prctl(2)). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl", "PR_SET_PDEATHSIG");
+    if (getppid() != parent) _exit(125); /* nsenter died before that: we were re-parented */
     close(SYNC_FD);
     execvpe(argv[i], argv + i, environ);
     int missing = errno == ENOENT;
