@@ -8,8 +8,9 @@
 #   2. Node.js >= 20 (only if node is missing or older: the official nodejs.org tarball,
 #      checksum-verified, into /usr/local — Debian 12's own nodejs is 18, too old)
 #   3. npm ci in the project (skipped while node_modules matches package-lock.json)
-#   4. npm run rootfs (the container root filesystem in /var/lib/workbook/rootfs)
-#   5. in the Vagrant VM only: `vagrant ssh` lands in the project and runs npm as root
+#   4. in the Vagrant VM only: `vagrant ssh` lands in the project and runs npm as root
+#      (before step 5: the file it writes is how the workbook knows it runs in its VM)
+#   5. npm run rootfs (the container root filesystem in /var/lib/workbook/rootfs)
 #   6. vagrant/check-kernel.sh (cgroups, overlayfs, namespaces)
 #
 # Idempotent: a second run changes nothing and says so. It never touches cgroups,
@@ -195,7 +196,7 @@ ensure_node_modules() {
   changed "node_modules installed (npm ci)"
 }
 
-# ---------------------------------------------------------------- 4. rootfs
+# ---------------------------------------------------------------- 5. rootfs
 ensure_rootfs() {
   local out
   # toolkit/cli/rootfs.ts prints "built: <dir> (…)" or "up to date: <dir> (…)" on stdout.
@@ -207,7 +208,7 @@ ensure_rootfs() {
   esac
 }
 
-# ---------------------------------------------------------------- 5. login shell (VM only)
+# ---------------------------------------------------------------- 4. login shell (VM only)
 # `vagrant ssh` lands in the project, and `npm` runs as root (the vagrant user has
 # passwordless sudo), so the workbook's commands work as written: npm run chapter 1.
 ensure_login_shell() {
@@ -256,8 +257,8 @@ main() {
   ensure_registry_service_off
   ensure_node
   ensure_node_modules
+  ensure_login_shell   # first: without its file, npm run rootfs takes the VM for a learner's own machine
   ensure_rootfs
-  ensure_login_shell
   check_kernel
   if ((CHANGES == 0)); then
     echo "provision: done, no changes (everything was already in place)"
