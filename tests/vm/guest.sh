@@ -5,8 +5,9 @@
 #   1. the facts the VM differs from the development machine in (kernel, cgroup v2, propagation of /)
 #   2. vagrant/provision.sh as Vagrant runs it (root, project folder /workbook), then again:
 #      the second run must change nothing
-#   3. as the vagrant user, with sudo as the README says: every chapter's reference solution graded
-#      (npm test -- --solution), then the untouched learner files (every chapter must fail)
+#   3. as the vagrant user, with sudo as the README says: the reference solution of each chapter
+#      of VM_CHAPTERS graded and timed (npm test -- --solution N), then, with VM_UNTOUCHED=1, the
+#      untouched learner files (every chapter must fail)
 #   4. nothing of the workbook left: npm run clean finds nothing, and the leftover check is empty
 #
 # The host reads lines starting "VM-" and, last, VM-EXIT=N (the power-off that follows makes QEMU
@@ -14,7 +15,7 @@
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # shellcheck source=/dev/null
-. /workbook/.vm-settings   # VM_NODE_MIRROR, VM_NODE_MAJOR, VM_TIME_SCALE, VM_CHAPTERS, VM_UNTOUCHED
+. /workbook/.vm-settings   # VM_TIME_SCALE, VM_CHAPTERS, VM_UNTOUCHED
 
 status=0
 t0=$(cut -d' ' -f1 /proc/uptime)
@@ -23,6 +24,7 @@ say() { echo "VM-INFO [$(since "$t0") s] $*"; }
 fact() { echo "VM-FACT $1: $2"; }
 fail() { echo "VM-FAIL $*"; status=1; }
 
+say "systemd reached the test unit $t0 s after the kernel started"
 fact 'uname -r' "$(uname -r)"
 fact 'stat -fc %T /sys/fs/cgroup' "$(stat -fc %T /sys/fs/cgroup)"
 fact 'findmnt -no PROPAGATION /' "$(findmnt -no PROPAGATION /)"
@@ -32,11 +34,11 @@ fact 'nproc, memory' "$(nproc), $(awk '/MemTotal/ { print int($2 / 1024) " MiB" 
 
 # --- 2. provisioning, as `vagrant up` runs it ----------------------------------------------
 provision() {
-  WORKBOOK_NODE_MIRROR="$VM_NODE_MIRROR" WORKBOOK_NODE_MAJOR="$VM_NODE_MAJOR" bash /workbook/vagrant/provision.sh /workbook
+  bash /workbook/vagrant/provision.sh /workbook
 }
 t=$(cut -d' ' -f1 /proc/uptime)
 set -o pipefail
-if provision 2>&1 | sed -u 's/^/VM-LOG provision: /'; then  # streamed: apt and npm ci take minutes here
+if provision 2>&1 | sed -u 's/^/VM-LOG provision: /'; then  # streamed: the rootfs build takes minutes here
   say "provision.sh: done in $(since "$t") s"
 else
   fail "vagrant/provision.sh failed (see above)"
@@ -55,46 +57,59 @@ fact 'iptables --version' "$(iptables --version)"
 fact 'node --version' "$(node --version)"
 
 # --- 3. grading, as the vagrant user with sudo (the README's VM instructions) -----------------
+# One `npm test` per chapter, so that each chapter's time is its own (start-up included) and one
+# chapter's trouble cannot hide another's result.
 as_vagrant() { su - vagrant -c "cd /workbook && $*"; }
-grade() { # grade LABEL ARGS… — the JSON report lands in /tmp/LABEL.json
+grade() { # grade LABEL ARGS… — the JSON report lands in /tmp/LABEL.json; sets $took (s)
   local label=$1; shift
   local t; t=$(cut -d' ' -f1 /proc/uptime)
   as_vagrant "sudo WORKBOOK_TIME_SCALE=$VM_TIME_SCALE npm test -- $* --json /tmp/$label.json" > "/tmp/$label.log" 2>&1
   local code=$?
-  sed "s/^/VM-LOG $label: /" "/tmp/$label.log" | grep -v '^VM-LOG [a-z]*: *$' | tail -n 400
-  say "npm test -- $* : exit $code in $(since "$t") s"
+  took=$(since "$t")
+  sed "s/^/VM-LOG $label: /" "/tmp/$label.log" | grep -v '^VM-LOG [a-z0-9-]*: *$' | tail -n 400
+  say "npm test -- $* : exit $code in $took s"
   return $code
 }
-# One line per chapter from a JSON report: "slug passed/total".
+# One line per chapter from a JSON report: "slug passed/total failing-check-names".
 chapters_of() {
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    for (const c of r.chapters) console.log(`${c.chapter} ${c.passed}/${c.total}`);
+    for (const c of r.chapters) {
+      const failed = c.checks.filter((k) => k.status === "failed").map((k) => k.name);
+      console.log(`${c.chapter} ${c.passed}/${c.total}${failed.length ? " failed: " + failed.join("; ") : ""}`);
+    }
   ' "$1" 2>/dev/null
 }
+# grade_all KIND [--solution] — every chapter of VM_CHAPTERS; KIND solutions must pass, untouched must fail.
+grade_all() {
+  local kind=$1 flag=${2:-} n code slug score rest
+  for n in $VM_CHAPTERS; do
+    grade "$kind-$n" $flag "$n"
+    code=$?
+    if [ ! -f "/tmp/$kind-$n.json" ]; then
+      echo "VM-CHAPTER $kind $n no report (exit $code) ${took} s"
+      fail "chapter $n ($kind): npm test wrote no report (exit $code)"
+      continue
+    fi
+    while read -r slug score rest; do
+      echo "VM-CHAPTER $kind $slug $score ${took} s${rest:+ $rest}"
+      if [ "$kind" = solutions ]; then
+        [ "${score%/*}" = "${score#*/}" ] || fail "$slug: the reference solution does not pass every check ($score)"
+      else
+        [ "${score%/*}" != "${score#*/}" ] || fail "$slug: the untouched learner file passes every check ($score)"
+      fi
+    done < <(chapters_of "/tmp/$kind-$n.json")
+    if [ "$kind" = solutions ] && [ "$code" != 0 ]; then fail "chapter $n: npm test -- --solution exited $code"; fi
+  done
+}
 
-grade solutions --solution $VM_CHAPTERS
-solutions_exit=$?
-if [ -f /tmp/solutions.json ]; then
-  while read -r slug score; do
-    echo "VM-CHAPTER solutions $slug $score"
-    [ "${score%/*}" = "${score#*/}" ] || fail "$slug: the reference solution does not pass every check ($score)"
-  done < <(chapters_of /tmp/solutions.json)
-else
-  fail "grading the solutions wrote no report"
-fi
-[ "$solutions_exit" = 0 ] || fail "npm test -- --solution exited $solutions_exit"
-
+t=$(cut -d' ' -f1 /proc/uptime)
+grade_all solutions --solution
+say "the reference solutions of chapters $VM_CHAPTERS: $(since "$t") s"
 if [ "$VM_UNTOUCHED" = 1 ]; then
-  grade untouched $VM_CHAPTERS
-  if [ -f /tmp/untouched.json ]; then
-    while read -r slug score; do
-      echo "VM-CHAPTER untouched $slug $score"
-      [ "${score%/*}" != "${score#*/}" ] || fail "$slug: the untouched learner file passes every check ($score)"
-    done < <(chapters_of /tmp/untouched.json)
-  else
-    fail "grading the untouched chapters wrote no report"
-  fi
+  t=$(cut -d' ' -f1 /proc/uptime)
+  grade_all untouched
+  say "the untouched chapters $VM_CHAPTERS: $(since "$t") s"
 fi
 
 # --- 4. nothing left ----------------------------------------------------------------------------
