@@ -301,7 +301,8 @@ describe('chapter 9: registry', () => {
   test('from an image index, the manifest for this machine\'s platform is pulled, and --image REF pulls then runs it', async () => {
     const s = newStore();
     const ref = `${anon.host}/workbook/multi:latest`;
-    const run = new Running(9, ['--image', ref, '--', '/bin/cat', '/etc/platform'], [], { env: { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS } });
+    // --network none: reading a file needs no bridge (the every-wall check below has one).
+    const run = new Running(9, ['--network', 'none', '--image', ref, '--', '/bin/cat', '/etc/platform'], [], { env: { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS } });
     const timer = setTimeout(() => run.kill('SIGKILL'), 30_000);
     const ran = await run.done;
     clearTimeout(timer);
