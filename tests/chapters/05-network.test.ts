@@ -22,7 +22,7 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
-import { Running, described, runChapter, type Ran } from '../support/container.ts';
+import { Running, TIME_SCALE, described, runChapter, type Ran } from '../support/container.ts';
 import { Observed, diagnose, namespaceOf } from '../support/observe.ts';
 import { PROJECT, ROOTFS } from '../../toolkit/paths.ts';
 import { leaseFile, listLeases, type Lease } from '../../toolkit/network/leases.ts';
@@ -196,7 +196,7 @@ describe('chapter 5: network', () => {
     // b learns a's address from here and pings it; a learns b's from its neighbour table
     // (b's ARP request for a left it there, ip-neighbour(8)) and pings back.
     const a = start(['/bin/sh', '-c', 'ip -o -4 address show dev eth0; echo ready; ' +
-      'for i in $(seq 50); do B=$(ip -4 neigh show dev eth0 | awk \'{print $1}\' | head -n 1); [ -n "$B" ] && break; sleep 0.1; done; ' +
+      `for i in $(seq ${Math.ceil(50 * TIME_SCALE)}); do B=$(ip -4 neigh show dev eth0 | awk '{print $1}' | head -n 1); [ -n "$B" ] && break; sleep 0.1; done; ` +
       'ping -c 1 -W 3 "$B" >/dev/null && echo "reached $B"']);
     const aReady = await a.waitFor('ready');
     const aPid = containerPid(a);
@@ -516,7 +516,7 @@ async function fetchIn(ns: Scratch, url: string): Promise<string> {
 
 /** The run's end, or SIGKILL after `ms` so a hung container fails its check instead of the suite. */
 async function withTimeout(running: Running, ms: number): Promise<Ran> {
-  const timer = setTimeout(() => running.kill('SIGKILL'), ms);
+  const timer = setTimeout(() => running.kill('SIGKILL'), ms * TIME_SCALE);
   const ran = await running.done;
   clearTimeout(timer);
   return ran;
