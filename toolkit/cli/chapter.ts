@@ -16,7 +16,8 @@ import { ensureRootfs } from '../rootfs/build.ts';
 import type { Container } from '../runtime/container.ts';
 import { ChapterCompileError } from '../build/chapter.ts';
 import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.ts';
-import { parseRunnerOptions } from '../runtime/options.ts';
+import { parseRunnerOptions, type RunnerOptions } from '../runtime/options.ts';
+import { isRegistryReference } from '../registry/reference.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   if (!chapter) throw new UsageError(`Expected a chapter number (${CHAPTERS.map((c) => c.number).join(', ')}), got ${JSON.stringify(first)} (see npm run chapter -- --help)`);
   if (rest[0] === '--') rest = rest.slice(1);
 
-  const options = parseRunnerOptions(rest);
+  const options = positionalImage(chapter.number, parseRunnerOptions(rest));
   const unsupported = [...options.given].filter((flag) => !supportsOption(chapter, flag));
   if (unsupported.length > 0) {
     const flag = unsupported[0]!;
@@ -152,6 +153,17 @@ async function main(argv: string[]): Promise<number> {
   if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
   if (options.detach) return startDetached(files, c);
   return runContainer(files, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
+}
+
+/**
+ * docker run's `IMAGE [COMMAND…]`: from chapter 9 on, a registry reference where the command
+ * begins (127.0.0.1:5000/workbook/web:latest — a host with a dot, a port, or localhost) is the
+ * image, as --image would name it; what follows is the command.
+ */
+function positionalImage(chapter: number, options: RunnerOptions): RunnerOptions {
+  const [word, ...rest] = options.command;
+  if (options.image !== undefined || word === undefined || !hasWallsOf(chapter, 9) || !isRegistryReference(word)) return options;
+  return { ...options, image: word, command: rest[0] === '--' ? rest.slice(1) : rest, given: new Set([...options.given, '--image']) };
 }
 
 /**
