@@ -34,8 +34,17 @@ const WHY: ReadonlyArray<readonly [RegExp, string]> = [
   [/setresuid\(0\): EINVAL/, 'uid 0 inside is not mapped, so nsexec cannot become root of its namespace: writeUidMap() writes "INSIDE OUTSIDE COUNT" lines, container uid 0 first, to /proc/PID/uid_map (TODO 6.2)'],
   [/setresgid\(0\): EINVAL/, 'gid 0 inside is not mapped, so nsexec cannot take it: writeGidMap() writes /proc/PID/gid_map the same way (TODO 6.3)'],
   [/gid_map[^\n]*EPERM/, 'the kernel refuses gid_map from a writer without CAP_SETGID over the parent namespace until /proc/PID/setgroups says "deny": write that first (TODO 6.3)'],
-  [/uid_map[^\n]*EPERM/, 'the kernel refused the uid map: a map other than your own ID goes through newIdMap() (newuidmap), when canWriteIdMap() says no (TODO 6.2)'],
   [/(upper|work|merged|workbook-userns-)[^\n]*EACCES/, 'the container\'s root (a host uid of the mapped range) may not write its writable layer: ownWritableLayer() chowns it to hostId() of container 0 (TODO 6.4)'],
+];
+/** As root, the kernel refuses a uid_map only to a process still in the host's (initial) user namespace, or a second write. */
+const WHY_AS_ROOT: ReadonlyArray<readonly [RegExp, string]> = [
+  ...WHY,
+  [/uid_map[^\n]*EPERM/, 'even root may not write the uid_map of a process in the host\'s user namespace — the initial one is never remapped: namespaces() returns CLONE_NEWUSER (TODO 6.1)'],
+];
+/** Without root, it refuses a map other than the user's own ID. */
+const WHY_ROOTLESS: ReadonlyArray<readonly [RegExp, string]> = [
+  ...WHY,
+  [/uid_map[^\n]*EPERM/, 'the kernel refused the uid map: a map other than your own ID goes through newIdMap() (newuidmap), when canWriteIdMap() says no (TODO 6.2)'],
 ];
 
 /** A map file as the host reads it, one normalised line per mapping ("0 1000000000 65536"). */
@@ -55,7 +64,7 @@ function mapOf(pid: number, file: 'uid_map' | 'gid_map' | 'setgroups'): string {
 async function userNamespaceOf(o: Observed, uidMap: string, gidMap: string, label: string): Promise<number> {
   const expected = `${label}: the container's process in a user namespace of its own (/proc/PID/ns/user not the host's), uid_map "${uidMap}", gid_map "${gidMap}"`;
   if (o.pid === null) {
-    check(false, { expected, seen: await o.failure(), hint: diagnose(await o.stderr(), WHY) });
+    check(false, { expected, seen: await o.failure(), hint: diagnose(await o.stderr(), WHY_AS_ROOT) });
     throw new Error('unreachable');
   }
   const userns = namespaceOf(o.pid, 'user');
@@ -132,7 +141,7 @@ describe('chapter 6: user namespaces', () => {
     check(ready && own && uids === expected && file === expected, {
       expected: `the container's PID 1, in a user namespace of its own, runs as uid and gid ${MAPPED} on the host (/proc/PID/status), and /tmp/made-inside, created inside, is owned by ${MAPPED}:${MAPPED} in the overlay's upper directory`,
       seen: ready ? `own user namespace: ${own}; process uid gid: ${uids}; file owner: ${file}; upper/ owned by ${upper}` : `the container never printed "ready": ${described(ran)}`,
-      hint: !ready ? diagnose(ran.stderr, WHY)
+      hint: !ready ? diagnose(ran.stderr, WHY_AS_ROOT)
         : !own ? 'the container\'s process shares the host\'s user namespace: namespaces() returns CLONE_NEWUSER (TODO 6.1)'
           : uids !== expected ? `writeUidMap() maps 0 to mappedRange() (host ${MAPPED}) by default (TODO 6.2)`
             : `upper/ is owned by ${upper}, not by container root's host IDs ${MAPPED}:${MAPPED}: ownWritableLayer() chowns upper/ and work/ to hostId() of 0 (TODO 6.4)`,
@@ -234,7 +243,7 @@ describe('chapter 6: user namespaces', () => {
       check(ready && userns && mapsOk && /^uid=0\(root\) gid=0\(root\)/.test(ran.stdout) && uids === own && file === own, {
         expected: `as ${USER} (uid ${user.uid}), from the host: its own user namespace, /proc/PID/uid_map "0 ${user.uid} 1", gid_map "0 ${user.gid} 1", setgroups "deny", PID 1 in its PID namespace (NSpid); the process and its file are ${own}; inside, id says uid=0`,
         seen: ready ? `own user namespace: ${userns}; maps: ${JSON.stringify(maps)}; process ${uids}, file ${file}; stdout: ${shown(ran.stdout)}` : described(ran),
-        hint: !ready ? diagnose(ran.stderr, WHY)
+        hint: !ready ? diagnose(ran.stderr, WHY_ROOTLESS)
           : !userns ? 'the container\'s process shares the host\'s user namespace: namespaces() returns CLONE_NEWUSER (TODO 6.1)'
             : maps?.uid !== `0 ${user.uid} 1` ? 'without root, write only your own ID into uid_map (TODO 6.2)'
               : 'without root, "deny" goes to /proc/PID/setgroups before gid_map, which maps only your own gid (TODO 6.3)',
