@@ -24,7 +24,7 @@ beforeAll(async () => {
   box = await Observed.start(1, [], `test -e ${marker.path} && echo visible || echo hidden; breakout ${marker.path}; echo "breakout exit $?"`);
 });
 afterAll(async () => {
-  await box.stop();
+  await box?.stop(); // undefined when the beforeAll itself failed
   marker.remove();
 });
 

@@ -36,7 +36,7 @@ beforeAll(async () => {
   box = await Observed.start(2, ['--hostname', 'grader-box'], `breakout ${marker.path}; echo "breakout exit $?"`);
 });
 afterAll(async () => {
-  await box.stop();
+  await box?.stop(); // undefined when the beforeAll itself failed
   marker.remove();
 });
 

@@ -63,7 +63,7 @@ beforeAll(async () => {
   boxCgroups = box.pid === null ? [] : [...new Set(Object.values(cgroupOf(box.pid) ?? {}))].filter(isWorkbookCgroup);
 });
 afterAll(async () => {
-  await box.stop();
+  await box?.stop(); // undefined when the beforeAll itself failed
   // A failed check must not leave a cgroup behind.
   for (const dir of workbookCgroups().filter((d) => made.has(path.basename(d).slice('workbook-'.length)))) {
     try {

@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   heading('3. Every graded check fails on the untouched learner files');
   for (const chapter of chapters) {
     const t = Date.now();
-    const g = await grade(chapter, undefined);
+    const g = await grade(chapter, undefined, { gradedOnly: true });
     seconds(chapter.number, 'untouched', t);
     const passing = g.graded.filter((c) => c.state === 'passed');
     if (!PROVEN.includes(chapter.number)) {
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
       continue;
     }
     const t = Date.now();
-    const g = await grade(chapter, file);
+    const g = await grade(chapter, file, { gradedOnly: true });
     seconds(chapter.number, 'cheater', t);
     const passing = g.graded.filter((c) => c.state === 'passed');
     record(`cheater of chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
