@@ -25,6 +25,7 @@ import { listStates } from '../runtime/state.ts';
 import { findLeftovers, isClean } from './leftovers.ts';
 import { requireRoot } from './root.ts';
 import { runVitest } from './vitest.ts';
+import type { CheckResult } from '../grading/results.ts';
 import { MUTANTS, MUTANTS_DIR, PROVEN, blames, grade, hintOf, mutantId, stepsOf, writeMutant } from '../../tests/mutants/prove.ts';
 
 const results: { step: string; ok: boolean; detail: string }[] = [];
@@ -92,8 +93,9 @@ async function main(): Promise<number> {
       record(`untouched chapter ${chapter.number} (${chapter.title}) fails (${passing.length}/${g.graded.length} pass; not yet proven check by check)`, g.graded.length > passing.length);
       continue;
     }
-    record(`untouched chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
-      g.graded.length === 0 ? 'no graded checks ran' : passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : '');
+    const unjudged = notJudged(g.graded);
+    record(`untouched chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0 && unjudged.length === 0,
+      g.graded.length === 0 ? 'no graded checks ran' : passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : unjudged.length ? `not judged by its checks: ${unjudged.join('; ')}` : '');
   }
 
   heading('4. Mutants: each TODO step left out or done wrong, and the check that catches it');
@@ -147,8 +149,9 @@ async function main(): Promise<number> {
     const g = await grade(chapter, file, { gradedOnly: true });
     seconds(chapter.number, 'cheater', t);
     const passing = g.graded.filter((c) => c.state === 'passed');
-    record(`cheater of chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0,
-      passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : '');
+    const unjudged = notJudged(g.graded);
+    record(`cheater of chapter ${chapter.number} (${chapter.title}): 0/${g.graded.length} graded checks pass`, g.graded.length > 0 && passing.length === 0 && unjudged.length === 0,
+      passing.length ? `these pass: ${passing.map((c) => c.name).join('; ')}` : unjudged.length ? `not judged by its checks: ${unjudged.join('; ')}` : '');
   }
 
   heading('6. Nothing left behind');
@@ -171,6 +174,14 @@ async function main(): Promise<number> {
   console.log(chalk.bold(`\nselftest: ${results.length - failed.length}/${results.length} steps passed in ${minutes} min`));
   for (const r of failed) console.log(`  ${chalk.red('✗')} ${r.step}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * Graded checks that failed without looking: skipped (a hook gave up first) or the suite's own
+ * error. A file must be failed by the checks themselves, each saying what it saw.
+ */
+function notJudged(graded: readonly CheckResult[]): string[] {
+  return graded.filter((c) => c.state === 'skipped' || c.name === 'the suite itself').map((c) => (c.state === 'skipped' ? `"${c.name}" never ran` : (c.message ?? '').split('\n')[0]!));
 }
 
 function printTable(rows: string[][]): void {
