@@ -12,7 +12,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, described, runChapter, type Ran } from '../support/container.ts';
-import { hostNamespace, settle } from '../support/host.ts';
+import { hostNamespace, settle, untilHandled } from '../support/host.ts';
 import { PROJECT, RUN_DIR } from '../../toolkit/paths.ts';
 
 const NO_NET = ['--network', 'none'];
@@ -131,13 +131,16 @@ describe('chapter 8: PID 1 and exec', () => {
   test('SIGTERM to the container reaches an app that is not PID 1', async () => {
     const run = new Running(8, init('/bin/sh', '-c', 'echo ready; exec sleep 30'));
     const ready = await run.waitFor('ready', 30000);
+    // The app can print "ready" before PID 1 has run on past spawn() to its handlers: wait for the
+    // kernel to show PID 1's SIGTERM handler (SigCgt), or the runner's SIGTERM could be dropped.
+    const handled = ready && (await untilHandled(containerInit(run), ['SIGTERM']));
     const sent = Date.now();
     run.kill('SIGTERM');
     const ran = await run.done;
     const seconds = (Date.now() - sent) / 1000;
     check(ready && ran.code === 143 && seconds < 4, {
       expected: 'exit 143 (128 + SIGTERM) within 4 s: sleep, as PID 2, dies of the forwarded SIGTERM',
-      seen: ready ? `${described(ran)} after ${seconds.toFixed(1)} s` : described(ran),
+      seen: ready ? `${described(ran)} after ${seconds.toFixed(1)} s; PID 1 ${handled ? 'had' : 'never had'} a SIGTERM handler (SigCgt)` : described(ran),
       hint: ran.code === 137 || seconds >= 4
         ? 'SIGTERM never reached the app, so the runner killed it after 5 s: forwardSignals() must pass each signal on (TODO 8.2)'
         : `the app died of SIGTERM at once, but PID 1 exited ${ran.code}: exitStatus() must give 128 + the signal's number (TODO 8.4)`,
@@ -151,8 +154,9 @@ describe('chapter 8: PID 1 and exec', () => {
     const ready = await run.waitFor('ready', 30000);
     const pid1 = ready ? containerInit(run) : null;
     const pid1Stat = pid1 !== null ? stat(pid1) : null;
-    // On a loaded machine the app can print "ready" before PID 1 has run past spawn() to its handlers.
-    await new Promise((r) => setTimeout(r, 500));
+    // On a loaded machine the app can print "ready" before PID 1 has run past spawn() to its handlers:
+    // wait until the kernel shows them (SigCgt of /proc/PID/status). An init that forwards only some never gets there.
+    await untilHandled(pid1, names.map((n) => `SIG${n}` as NodeJS.Signals));
     const got: string[] = [];
     for (const n of names) {
       if (pid1 === null) break;
@@ -379,6 +383,7 @@ describe('chapter 8: detached containers and exec', () => {
     test('stop ends it within the grace period, its cleanup runs, exec into it is then one line, rm forgets it', async () => {
       const exec = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 99']);
       await exec.waitFor('ready', 30000);
+      await untilHandled(pid1, ['SIGTERM']); // -d returns once PID 1 exists, maybe before the init's handlers
       const t0 = Date.now();
       const stop = await tool('stop', ['-t', '8', name]).done;
       const seconds = (Date.now() - t0) / 1000;

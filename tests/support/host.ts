@@ -74,3 +74,31 @@ export async function settle<T>(read: () => T, enough: (value: T) => boolean, ms
   }
   return value;
 }
+
+/**
+ * Whether process `pid` has a handler installed for each of `signals` — the kernel's own record,
+ * the SigCgt mask of /proc/PID/status (bit N-1 for signal N, proc(5)). A PID namespace's init gets
+ * only the signals it has a handler for (pid_namespaces(7)): a check that signals a container's
+ * PID 1 waits for this first, since the app can print "ready" before PID 1 has installed them.
+ */
+export function handlesSignals(pid: number, signals: readonly NodeJS.Signals[]): boolean {
+  let mask: bigint;
+  try {
+    const hex = /^SigCgt:\s+([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    if (hex === undefined) return false;
+    mask = BigInt(`0x${hex}`);
+  } catch {
+    return false; // gone
+  }
+  return signals.every((s) => ((mask >> BigInt(os.constants.signals[s] - 1)) & 1n) === 1n);
+}
+
+/**
+ * Waits (up to `ms`) until PID 1 `pid` handles `signals`, or is gone. Returns whether it does: a
+ * PID 1 that never installs them (no init, or one that forwards nothing) costs the whole wait, and
+ * then the check goes on and sees the signal dropped.
+ */
+export async function untilHandled(pid: number | null, signals: readonly NodeJS.Signals[], ms = 5000): Promise<boolean> {
+  if (pid === null) return false;
+  return settle(() => handlesSignals(pid, signals) || !fs.existsSync(`/proc/${pid}`), Boolean, ms).then(() => handlesSignals(pid, signals));
+}
