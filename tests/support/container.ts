@@ -87,5 +87,7 @@ export async function runChapter(chapter: number, args: readonly string[], timeo
 export function described(ran: Ran): string {
   const status = ran.signal ? `killed by ${ran.signal}` : `exit ${ran.code}`;
   const err = stripVTControlCharacters(ran.stderr).trim();
-  return err ? `${status}, stderr: ${err.split('\n').slice(0, 3).join(' | ')}` : status;
+  // The runner's code frame (the line, the caret under it) is for a terminal; "at FILE:LINE" says it here.
+  const lines = err.split('\n').filter((l) => !/^\s+(\d+\s)?│/.test(l));
+  return err ? `${status}, stderr: ${lines.slice(0, 3).join(' | ')}` : status;
 }

@@ -21,7 +21,7 @@ import { isRegistryReference } from '../registry/reference.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
-import { deservesStack, formatStack } from '../runtime/stack.ts';
+import { deservesStack, formatStack, todoWhere } from '../runtime/stack.ts';
 import { resolveJoins, startDetached } from '../lifecycle/detach.ts';
 import { loadStack, runPull, stackFiles } from '../runtime/sequence.ts';
 import { explain } from './explain.ts';
@@ -186,6 +186,8 @@ main(process.argv.slice(2)).then(
       process.exit(EXIT_SETUP_FAILED);
     }
     console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
+    const where = todoWhere(error);
+    if (where) console.error(chalk.dim(where));
     // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
     const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
     if (!oneLine && deservesStack(error)) console.error(chalk.dim(formatStack(error)));

@@ -21,7 +21,7 @@ import { pauseForTest } from '../test-pause.ts';
 import { libc } from '../kernel/libc.ts';
 import type { Container, StartMessage } from './container.ts';
 import { EXIT_COMMAND_NOT_EXECUTABLE, EXIT_COMMAND_NOT_FOUND, EXIT_SETUP_FAILED, describeError } from './errors.ts';
-import { deservesStack, formatStack } from './stack.ts';
+import { deservesStack, formatStack, todoWhere } from './stack.ts';
 import { runSetup, type StackModules } from './sequence.ts';
 
 const SYNC_FD = 3;
@@ -153,5 +153,8 @@ function fail(message: string, code: number, error?: unknown): never {
   // A bug in the chapter's own code (not a system call, not a TODO) deserves its stack, in .ts lines.
   if (deservesStack(error)) process.stderr.write(`${formatStack(error)}
 `);
+  // An unfinished step: the learner's line to fill in.
+  const where = todoWhere(error);
+  if (where) process.stderr.write(`${where}\n`);
   process.exit(code);
 }

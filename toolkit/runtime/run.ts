@@ -23,7 +23,7 @@ import { detachLeakedMounts, mountIdsUnder } from './leaks.ts';
 import { nsexecBinary } from './nsexec.ts';
 import { refuseHostRootfs } from './rootfs-check.ts';
 import { relaySignals } from './signals.ts';
-import { formatStack, raisedInChapter } from './stack.ts';
+import { formatStack, raisedInChapter, todoWhere } from './stack.ts';
 import { watchParent } from './parent-watch.ts';
 import { pauseForTest } from '../test-pause.ts';
 import { loadStack, namespacePlan, runCleanup, runCreate, runWithPid, type StackFiles, type StackModules } from './sequence.ts';
@@ -112,6 +112,8 @@ export async function runContainer(files: StackFiles, given: Container, options:
     say(describeError(error));
     // A bug in a host-side step of the chapter (namespaces, joinCgroup…): where, in .ts lines.
     if (raisedInChapter(error)) process.stderr.write(`${formatStack(error)}\n`);
+    const where = todoWhere(error);
+    if (where) process.stderr.write(`${where}\n`);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exitOf(child);

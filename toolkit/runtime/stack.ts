@@ -93,15 +93,33 @@ function original(frame: Frame): Frame {
   return { fn: frame.fn, file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1, ...(text !== undefined ? { text } : {}) };
 }
 
-/** The error's stack as the learner should read it: mapped, trimmed, with the first line of code shown. */
-export function formatStack(error: Error): string {
-  const frames = (error.stack ?? '').split('\n').flatMap((line): Frame[] => {
+/** The error's frames in the project's own .ts files, mapped back from the build. */
+function projectFrames(error: Error): Frame[] {
+  return (error.stack ?? '').split('\n').flatMap((line): Frame[] => {
     const m = FRAME.exec(line);
     return m ? [{ fn: m[1] ?? '', file: m[2]!, line: Number(m[3]), column: Number(m[4]) }] : [];
   }).map(original).filter((f) => {
     const rel = path.relative(PROJECT, f.file);
     return !rel.startsWith('..') && !rel.startsWith('node_modules') && !path.isAbsolute(rel);
   });
+}
+
+/**
+ * Where an unfinished step is in the learner's file, e.g. "  at chapters/02-namespaces/container.ts:41"
+ * and that line: the todo() call to replace. Empty when the TODO is not in a chapter's own file.
+ */
+export function todoWhere(error: unknown): string {
+  if (!(error instanceof Error) || error.name !== 'TodoError') return '';
+  const frames = projectFrames(error).filter((f) => !path.relative(PROJECT, f.file).startsWith('toolkit/'));
+  return frames.length > 0 ? formatFrames(frames.slice(0, 1)) : '';
+}
+
+/** The error's stack as the learner should read it: mapped, trimmed, with the first line of code shown. */
+export function formatStack(error: Error): string {
+  return formatFrames(projectFrames(error));
+}
+
+function formatFrames(frames: Frame[]): string {
   const lines: string[] = [];
   frames.forEach((f, i) => {
     const where = `${path.relative(PROJECT, f.file)}:${f.line}:${f.column}`;
