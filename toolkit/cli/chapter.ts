@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import chalk from 'chalk';
 import { CHAPTERS, findChapter, hasWallsOf, supportsOption } from '../chapters.ts';
 import { describeProcessConfig, exposureNote } from '../image/config.ts';
@@ -17,7 +18,8 @@ import type { Container } from '../runtime/container.ts';
 import { ChapterCompileError } from '../build/chapter.ts';
 import { EXIT_SETUP_FAILED, UsageError, describeError } from '../runtime/errors.ts';
 import { parseRunnerOptions, type RunnerOptions } from '../runtime/options.ts';
-import { isRegistryReference } from '../registry/reference.ts';
+import { formatReference, isRegistryReference, parseReference } from '../registry/reference.ts';
+import { isPulled } from '../registry/store.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
 import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
@@ -111,6 +113,11 @@ async function main(argv: string[]): Promise<number> {
 
   // No image layers below chapter 4, in chapters not built on it, with --rootfs DIR, or rootless.
   const plainRootfs = rootless || options.rootfs !== undefined || !hasWallsOf(chapter.number, 4);
+  // --explain runs nothing, so it pulls nothing: it says the run would pull, and reads no config it does not have.
+  const pull = options.explain && !plainRootfs && hasWallsOf(chapter.number, 9) && options.image !== undefined
+    && isRegistryReference(options.image) && !fs.existsSync(options.image)
+    ? { ref: options.image, inStore: isPulled(formatReference(parseReference(options.image))), commandFromImage: options.command.length === 0 && options.entrypoint === undefined }
+    : undefined;
   // A pod joins another container's namespaces, and its user namespace with its maps (lifecycle/detach.ts).
   const pod = Object.keys(options.join).length > 0 ? resolveJoins(options.join) : undefined;
   if (pod?.join.user !== undefined && options.userns === 'host') {
@@ -123,9 +130,10 @@ async function main(argv: string[]): Promise<number> {
     id: crypto.randomBytes(6).toString('hex'),
     name: options.name,
     hostname: options.hostname,
-    rootfs: fs.realpathSync(rootfs),
+    // --explain before the first run: the rootfs is built only when something runs.
+    rootfs: options.explain && !fs.existsSync(rootfs) ? path.resolve(rootfs) : fs.realpathSync(rootfs),
     // The image's Entrypoint, Cmd, Env, WorkingDir and User, with --entrypoint, the command, --env, --workdir, --user over them.
-    ...processForRun(options, rootfs, !plainRootfs),
+    ...processForRun(options, rootfs, pull?.inStore === false ? 'not pulled' : !plainRootfs),
     limits: options.limits,
     stats: options.stats,
     ...(options.image !== undefined ? { image: options.image } : {}),
@@ -143,9 +151,17 @@ async function main(argv: string[]): Promise<number> {
     plainRootfs,
   };
   if (options.explain) {
-    console.log(explain(chapter.number, files, c));
+    console.log(explain(chapter.number, files, c, pull));
     // What the process will be: the image's config with the command line's overrides (ExposedPorts included).
-    console.log(`\n${chalk.bold('process')} (the image's config and the options over it)\n${describeProcessConfig(c).map((l) => `  ${l}`).join('\n')}`);
+    if (pull?.inStore === false) {
+      // Only what the command line says: the image's own part is not known before the pull.
+      const given = (l: string) => (l.startsWith('command:') && !pull.commandFromImage) || (l.startsWith('user:') && options.user !== undefined)
+        || (l.startsWith('workdir:') && options.workdir !== undefined) || l.startsWith('env:');
+      const own = describeProcessConfig(c).filter(given).map((l) => (l.startsWith('env:') ? `${l} (and the image's Env)` : l));
+      console.log(`\n${chalk.bold('process')} (the command line's part: the image's Entrypoint, Cmd, Env, WorkingDir, User and ExposedPorts are read once it is pulled)\n${own.map((l) => `  ${l}`).join('\n')}`);
+    } else {
+      console.log(`\n${chalk.bold('process')} (the image's config and the options over it)\n${describeProcessConfig(c).map((l) => `  ${l}`).join('\n')}`);
+    }
     return 0;
   }
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).

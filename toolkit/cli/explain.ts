@@ -19,10 +19,26 @@ const PHASE_TITLE: Readonly<Record<Phase, string>> = {
   cleanup: 'after the end (host; also after a crash, from the state file)',
 };
 
-export function explain(chapter: number, files: StackFiles, c: Container): string {
+/** Chapter 9's docker pull, which runs before the sequence (runPull): the reference, and whether the store has it already. */
+export interface PullPlan {
+  ref: string;
+  inStore: boolean;
+  /** No command on the command line: the image's Entrypoint and Cmd, which a run reads only after the pull. */
+  commandFromImage: boolean;
+}
+
+export function explain(chapter: number, files: StackFiles, c: Container, pull?: PullPlan): string {
   const lines = [chalk.bold(`chapter ${chapter}: the container, step by step`), ''];
   let phase: Phase | undefined;
   let n = 0;
+  if (pull !== undefined && files[9] !== undefined) {
+    const whose = files[9].includes('/solutions/') ? chalk.dim('reference') : chalk.cyan('yours');
+    lines.push(chalk.underline('host — docker pull (first of all: the image\'s config is read next)'));
+    lines.push(`${String(++n).padStart(3)}  ${shortPath(files[9])} ${chalk.bold('pull()')}${chalk.dim(' TODO 9.1–9.7')}  ${whose}`);
+    lines.push(`       ${pull.inStore
+      ? `${pull.ref} is in the store already: not pulled again (docker run's --pull missing; npm run pull -- REF fetches a moved tag)`
+      : `${pull.ref} is not in the store yet: the run pulls it first, as docker run does ("Unable to find image locally"), then reads its config — manifest, config and layers from the registry`}`);
+  }
   for (const spec of stepsOf(chapter)) {
     const file = files[spec.chapter];
     if (file === undefined) continue;
@@ -43,9 +59,10 @@ export function explain(chapter: number, files: StackFiles, c: Container): strin
     const file = files[chapter];
     lines.push(`  ${file ? shortPath(file) : `chapter ${chapter}`} composes its own container: createNamespaces() or namespacesForNsexec(), writeIdMaps(), prepareHost() on the host; setupContainer() inside; cleanupHost() after`);
   }
+  const command = pull?.inStore === false && pull.commandFromImage ? 'the image\'s Entrypoint and Cmd' : JSON.stringify(c.command.join(' '));
   if (phase !== undefined && c.init === true) {
     // The init is chapter 8's (toolkit/runtime/child.ts takes the top one of the stack that has it).
-    lines.push('', chalk.dim(`then: --init: ${files[8] !== undefined ? shortPath(files[8]) : 'chapter 8\'s'} runInit() stays PID 1 and starts ${JSON.stringify(c.command.join(' '))} as its child (toolkit/runtime/child.ts) — cleanup runs after it ends`));
-  } else if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${JSON.stringify(c.command.join(' '))} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+    lines.push('', chalk.dim(`then: --init: ${files[8] !== undefined ? shortPath(files[8]) : 'chapter 8\'s'} runInit() stays PID 1 and starts ${command} as its child (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+  } else if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${command} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
   return lines.join('\n');
 }

@@ -21,15 +21,18 @@ export type ProcessFields = Pick<Container, 'command' | 'env' | 'workdir' | 'use
 /**
  * The Container's process fields. `image`: whether this chapter runs an
  * image (then the image --image names, or the default one); otherwise the
- * plain `rootfs`.
+ * plain `rootfs`. `'not pulled'`: --explain of a registry image not in the
+ * store yet — it runs nothing, so it pulls nothing, and there is no config to
+ * read: only the command line's part is known.
  */
-export function processForRun(options: RunnerOptions, rootfs: string, image: boolean): ProcessFields {
+export function processForRun(options: RunnerOptions, rootfs: string, image: boolean | 'not pulled'): ProcessFields {
   const ref = options.image ?? DEFAULT_IMAGE;
-  const config = image ? findImage(ref).config.config : undefined;
+  const config = image === true ? findImage(ref).config.config : undefined;
   const p: ProcessConfig = processConfig(config, options, options.hostname);
   // HOME: root's, or the user's from the image's files; left to the container when those could not be read here.
   let home: string | undefined = '/root';
-  if (p.user !== undefined) {
+  if (image === 'not pulled') home = undefined;
+  else if (p.user !== undefined) {
     const files = image ? imageAccountFiles(pullImage(ref).layers) : rootfsAccountFiles(rootfs);
     home = files === undefined ? undefined : resolveUser(p.user, files.passwd, files.group).home; // throws one line for an unknown name
   }
