@@ -109,6 +109,19 @@ async function privilegeArgs(state: ContainerState, pid: number): Promise<string
   return args;
 }
 
+/**
+ * An id the container's user namespace does not map cannot be taken inside it: setresuid(2) and
+ * setresgid(2) fail with EINVAL (user_namespaces(7)). Said in one line here, from the kernel's own
+ * /proc/PID/uid_map and gid_map of the container's PID 1, before nsenter joins anything.
+ */
+function requireMapped(pid: number, kind: 'uid' | 'gid', ids: readonly number[], spec: string): void {
+  const ranges = fs.readFileSync(`/proc/${pid}/${kind}_map`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const missing = ids.find((id) => !ranges.some(([inside, , count]) => id >= inside && id < inside + count));
+  if (missing === undefined) return;
+  const mapped = ranges.map(([inside, , count]) => `${inside}-${inside + count - 1}`).join(', ');
+  throw new UsageError(`--user ${spec}: ${kind} ${missing} is not mapped in the container's user namespace (its ${kind}_map maps ${mapped}), so set${kind === 'uid' ? 'resuid' : 'resgid'}(2) would fail with EINVAL`);
+}
+
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
 export async function execInContainer(state: ContainerState, command: readonly string[], options: ExecOptions = {}): Promise<number> {
   const c = state.container;
@@ -123,6 +136,10 @@ export async function execInContainer(state: ContainerState, command: readonly s
   const namespaces = steps.namespacesToJoin(pid);
   // --user: resolved in the container's own /etc/passwd and /etc/group, as for the image's User (chapter 4).
   const user = options.user !== undefined ? resolveUser(options.user, readContainerFile(pid, 'passwd'), readContainerFile(pid, 'group')) : undefined;
+  if (user !== undefined) {
+    requireMapped(pid, 'uid', [user.uid], options.user!);
+    requireMapped(pid, 'gid', [user.gid, ...user.groups], options.user!);
+  }
   const args = [
     ...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`,
     ...(user ? ['--user', [user.uid, user.gid, user.groups.join(',')].filter((x) => x !== '').join(':')] : []),

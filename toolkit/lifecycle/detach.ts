@@ -17,7 +17,7 @@ import { stillRuns } from '../runtime/identity.ts';
 import type { StackFiles } from '../runtime/sequence.ts';
 import { listStates } from '../runtime/state.ts';
 import { readLog } from './bounded-log.ts';
-import { createRecord, findRunning, logFile, recordDir, removeRecord } from './records.ts';
+import { createRecord, findRecord, findRunning, logFile, recordDir, removeRecord } from './records.ts';
 import { refuseTakenName, withNameLock } from './names.ts';
 
 const BACKGROUND = fileURLToPath(new URL('./background.ts', import.meta.url));
@@ -64,7 +64,9 @@ export function resolveJoins(join: Readonly<Record<string, string>>): Pod {
   const states = Object.entries(join).map(([kind, name]) => {
     const state = findRunning(name);
     if (state?.pid === undefined || state.process === undefined || !stillRuns(state.process)) {
-      throw new UsageError(`--${kind === 'net' ? 'network' : kind} container:${name}: no running container named ${name} (npm run ps lists them)`);
+      // A stopped container has no namespaces left to join: say which of the two it is, as exec does.
+      const why = findRecord(name) !== undefined ? `container ${name} is not running (it exited; npm run ps -- -a)` : `no running container named ${name} (npm run ps lists them)`;
+      throw new UsageError(`--${kind === 'net' ? 'network' : kind} container:${name}: ${why}`);
     }
     return { kind, name, state, pid: state.pid };
   });

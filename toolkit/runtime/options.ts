@@ -134,6 +134,10 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     if (flag === '--network') given.add('--network=container:');
   }
   if (join.net !== undefined) network = 'none';
+  // docker's "conflicting options: port publishing and the container type network mode": the ports are NAME's.
+  if (join.net !== undefined && given.has('--publish')) {
+    throw new UsageError(`--publish with --network container:${join.net}: the container has ${join.net}'s network namespace, so a port is published by ${join.net}, when it is started`);
+  }
   if (network !== 'bridge' && network !== 'none') throw new UsageError(`Expected --network to be bridge, none or container:NAME, got ${shown(network)}`);
   const offsets: Record<string, number> = {};
   for (const [flag, clock] of [['--monotonic-offset', 'monotonic'], ['--boottime-offset', 'boottime']] as const) {
