@@ -6,7 +6,7 @@
  * (toolkit/run.mjs), a reference solution is already part of the build; any
  * other chapter file — the learner's, or a mutated copy — is compiled on its
  * own, with its imports of the toolkit and the solutions pointing at the
- * runner's modules, so there is still one of each. Cached like the runner:
+ * runner's modules (its registry, see runner.mjs), so there is still one of each. Cached like the runner:
  * compiled again only when the file or one of its own imports changed.
  */
 import crypto from 'node:crypto';
@@ -28,11 +28,17 @@ export function runnerBuild(): Built | undefined {
   return (globalThis as Record<symbol, Built | undefined>)[Symbol.for('workbook.runner')];
 }
 
+/** The runner's modules a chapter may share, by source file (the registry of toolkit/build/runner.mjs). */
+function runnerModules(): Readonly<Record<string, () => ChapterModule>> {
+  return (globalThis as Record<symbol, Record<string, () => ChapterModule> | undefined>)[Symbol.for('workbook.modules')] ?? {};
+}
+
 export async function importChapter(file: string): Promise<ChapterModule> {
   const runner = runnerBuild();
   if (runner === undefined) return (await import(file)) as ChapterModule;
-  const output = runner.outputs[file] ?? (await compileChapter(file, runner));
-  return (await import(pathToFileURL(output).href)) as ChapterModule;
+  const shared = runnerModules()[file];
+  if (shared !== undefined) return shared();
+  return (await import(pathToFileURL(await compileChapter(file, runner)).href)) as ChapterModule;
 }
 
 async function compileChapter(file: string, runner: Built): Promise<string> {
@@ -40,21 +46,31 @@ async function compileChapter(file: string, runner: Built): Promise<string> {
     name: `chapter-${crypto.createHash('sha256').update(file).digest('hex').slice(0, 16)}`,
     identity: JSON.stringify({ file, runner: runner.dir }),
     options: { entryPoints: [file] },
-    plugins: [runnerModules(runner)],
+    plugins: [toRunnerModules()],
     ...(runner.hashes ? { known: runner.hashes } : {}),
   }));
   return built.outputs[path.resolve(file)]!;
 }
 
-/** Imports of files the runner has built become imports of the runner's modules. */
-function runnerModules(runner: Built): Plugin {
+/**
+ * Imports of files the runner has built become the runner's modules: a
+ * small CommonJS module that asks the registry for that file's exports, so
+ * the chapter's `import { mount } from '…/toolkit/kernel/index.ts'` reads
+ * the runner's own binding when it runs.
+ */
+function toRunnerModules(): Plugin {
+  const modules = runnerModules();
   return {
     name: 'runner-modules',
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const output = runner.outputs[path.resolve(args.resolveDir, args.path)];
-        return output === undefined ? undefined : { path: output, external: true };
+        const file = path.resolve(args.resolveDir, args.path);
+        return modules[file] === undefined ? undefined : { path: file, namespace: 'runner' };
       });
+      build.onLoad({ filter: /.*/, namespace: 'runner' }, (args) => ({
+        contents: `module.exports = globalThis[Symbol.for('workbook.modules')][${JSON.stringify(args.path)}]();`,
+        loader: 'js',
+      }));
     },
   };
 }

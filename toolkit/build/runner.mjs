@@ -1,10 +1,10 @@
 // @ts-check
 /**
  * The runner's build: a toolkit program with the reference solutions,
- * compiled together (esbuild's code splitting). Each source file has
- * exactly one module in the runner, shared by whoever imports it — as under
- * tsx — so a learner's chapter, compiled on its own (chapter.ts), can import
- * these same modules: one libc, one SyscallError class.
+ * compiled together into one file. Each source file has exactly one module
+ * in the runner, shared by whoever imports it — as under tsx — so a
+ * learner's chapter, compiled on its own (chapter.ts), can import these
+ * same modules: one libc, one SyscallError class.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -51,10 +51,15 @@ function sharedModules(chapterFiles, known) {
 
 /**
  * The build that runs `program` (e.g. toolkit/cli/chapter.ts): the program,
- * every reference solution, and each toolkit module a chapter imports as an
- * entry point of its own — so that a chapter file compiled later
- * (chapter.ts) finds each of them as one module of the runner. The rest of
- * the toolkit goes into a few shared chunks: fewer modules load faster.
+ * every reference solution, and each toolkit module a chapter imports, in
+ * one file — Node loads and links one module instead of dozens (each costs
+ * a read, a compile and a resolution on every start). A chapter file
+ * compiled later (chapter.ts) must still find each of those as one module
+ * of the runner: the build's first module is a registry, source file →
+ * a function that evaluates that module (once) and returns its exports,
+ * kept at globalThis[Symbol.for('workbook.modules')]. A module is evaluated
+ * when first imported or asked for, as it would be on its own. Only a
+ * dynamic import() (a prompt library, loaded when needed) gets a file of its own.
  * @param {string} program  absolute path of a .ts file
  * @param {Map<string, string>} [known]  file → SHA-256 already taken by this start (see cache.mjs)
  * @returns {Promise<import('./cache.mjs').Built>}
@@ -62,12 +67,26 @@ function sharedModules(chapterFiles, known) {
 export async function runnerBuild(program, known = new Map()) {
   const solutions = typescriptFiles(path.join(PROJECT, 'solutions'));
   const chapters = typescriptFiles(path.join(PROJECT, 'chapters'));
-  const entries = [...new Set([program, ...solutions, ...sharedModules([...solutions, ...chapters], known)])].sort();
+  const shared = [...new Set([...solutions, ...sharedModules([...solutions, ...chapters], known)])].sort();
+  // require() of an ES module, in esbuild's bundle: evaluated on first call, its live exports (no file of its own).
+  const registry = `globalThis[Symbol.for('workbook.modules')] = {\n${shared.map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(f)}),\n`).join('')}};\n`;
+  const entry = `import 'workbook:modules';\nimport ${JSON.stringify(program)};\n`;
   const tag = crypto.createHash('sha256').update(program).digest('hex').slice(0, 8);
   const built = await cachedBuild({
     name: `runner-${path.basename(program, path.extname(program))}-${tag}`,
-    identity: JSON.stringify(entries),
-    options: { entryPoints: entries, outbase: PROJECT, splitting: true, chunkNames: 'chunks/[name]-[hash]' },
+    identity: entry + registry,
+    options: {
+      stdin: { contents: entry, resolveDir: PROJECT, sourcefile: 'runner.js' },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+    },
+    plugins: [{
+      name: 'workbook-modules',
+      setup(b) {
+        b.onResolve({ filter: /^workbook:modules$/ }, () => ({ path: 'modules', namespace: 'workbook' }));
+        b.onLoad({ filter: /.*/, namespace: 'workbook' }, () => ({ contents: registry, resolveDir: PROJECT, loader: 'js' }));
+      },
+    }],
     known,
   });
   return { ...built, hashes: known };
