@@ -9,21 +9,14 @@
  *   request:  struct nlmsghdr (RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP) + struct ifinfomsg
  *   answers:  struct nlmsghdr + struct ifinfomsg + attributes (struct rtattr), …, NLMSG_DONE
  *
- * Layouts from <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>,
- * <linux/if_addr.h>. https://man7.org/linux/man-pages/man7/rtnetlink.7.html
+ * The netlink framing (headers, attributes, the socket) is netlink.ts'.
+ * Layouts from <linux/rtnetlink.h>, <linux/if_link.h>, <linux/if_addr.h>.
+ * https://man7.org/linux/man-pages/man7/rtnetlink.7.html
  */
 import { SyscallError } from './error.ts';
-import { check, libc } from './libc.ts';
+import { NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP, NLM_F_REQUEST, attributesOf, cString, errnoOf, exchange, message } from './netlink.ts';
 
-const AF_NETLINK = 16;
 const AF_INET = 2;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_DUMP = 0x300;
-const NLMSG_ERROR = 0x2;
-const NLMSG_DONE = 0x3;
 const RTM_GETLINK = 18;
 const RTM_GETADDR = 22;
 const RTM_GETROUTE = 26;
@@ -34,71 +27,25 @@ const IFLA_INFO_KIND = 1;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const RTA_DST = 1;
-/** The type bits of nla_type; the top two are NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
-const NLA_TYPE_MASK = 0x3fff;
-
-const socket_ = libc.func('int socket(int domain, int type, int protocol)');
-const sendto_ = libc.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
-const recv_ = libc.func('long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)');
-const close_ = libc.func('int close(int fd)');
 
 /** One answer of a dump: its fixed header (ifinfomsg, ifaddrmsg or rtmsg) and its attributes by type. */
-interface Answer {
+interface Entry {
   header: Buffer;
   attributes: Map<number, Buffer>;
 }
 
-function attributesOf(buf: Buffer): Map<number, Buffer> {
-  const found = new Map<number, Buffer>();
-  for (let at = 0; at + 4 <= buf.length; ) {
-    const length = buf.readUInt16LE(at);
-    if (length < 4) break;
-    found.set(buf.readUInt16LE(at + 2) & NLA_TYPE_MASK, buf.subarray(at + 4, at + length));
-    at += (length + 3) & ~3;
-  }
-  return found;
-}
-
 /** Sends one dump request (`type`, with `header` as its fixed part) and collects every answer up to NLMSG_DONE. */
-function dump(type: number, header: Buffer, what: string): Answer[] {
-  const request = Buffer.alloc(16 + header.length);
-  request.writeUInt32LE(request.length, 0); // nlmsg_len
-  request.writeUInt16LE(type, 4); // nlmsg_type
-  request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6); // nlmsg_flags
-  request.writeUInt32LE(1, 8); // nlmsg_seq
-  header.copy(request, 16);
-  const fd = check(socket_(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', ['AF_NETLINK', 'SOCK_RAW', 'NETLINK_ROUTE']);
-  try {
-    const kernel = Buffer.alloc(12); // struct sockaddr_nl { nl_family = AF_NETLINK, nl_pid = 0: the kernel }
-    kernel.writeUInt16LE(AF_NETLINK, 0);
-    check(Number(sendto_(fd, request, request.length, 0, kernel, kernel.length)), 'sendto', [what]);
-    const answers: Answer[] = [];
-    // A dump comes in datagrams of at most a page or two each (netlink(7)); 64 KiB holds any of them.
-    const reply = Buffer.alloc(65536);
-    for (;;) {
-      const got = check(Number(recv_(fd, reply, reply.length, 0)), 'recv', [what]);
-      for (let at = 0; at + 16 <= got; ) {
-        const length = reply.readUInt32LE(at);
-        const kind = reply.readUInt16LE(at + 4);
-        if (kind === NLMSG_DONE) return answers;
-        if (kind === NLMSG_ERROR) {
-          const errno = -reply.readInt32LE(at + 16);
-          if (errno !== 0) throw new SyscallError('netlink', errno, [what]);
-        } else if (kind === type - 2) {
-          // RTM_NEWLINK answers RTM_GETLINK (and so on: each NEW is its GET − 2 in <linux/rtnetlink.h>)
-          const body = reply.subarray(at + 16, at + length);
-          answers.push({ header: Buffer.from(body.subarray(0, header.length)), attributes: new Map([...attributesOf(body.subarray((header.length + 3) & ~3))].map(([k, v]) => [k, Buffer.from(v)])) });
-        }
-        if (length < 16) break;
-        at += (length + 3) & ~3;
-      }
-    }
-  } finally {
-    close_(fd);
-  }
+function dump(type: number, header: Buffer, what: string): Entry[] {
+  const entries: Entry[] = [];
+  return exchange(NETLINK_ROUTE, message(type, NLM_F_REQUEST | NLM_F_DUMP, 1, header), what, (answer) => {
+    if (answer.type === NLMSG_DONE) return entries;
+    if (answer.type === NLMSG_ERROR && errnoOf(answer) !== 0) throw new SyscallError('netlink', errnoOf(answer), [what]);
+    // RTM_NEWLINK answers RTM_GETLINK (and so on: each NEW is its GET − 2 in <linux/rtnetlink.h>)
+    if (answer.type === type - 2) entries.push({ header: answer.body.subarray(0, header.length), attributes: attributesOf(answer.body.subarray((header.length + 3) & ~3)) });
+    return undefined;
+  });
 }
 
-const cString = (buf: Buffer | undefined): string | undefined => (buf === undefined ? undefined : buf.toString('utf8', 0, buf.indexOf(0) >= 0 ? buf.indexOf(0) : buf.length));
 const ipv4 = (buf: Buffer): string => [...buf.subarray(0, 4)].join('.');
 
 export interface LinkInfo {

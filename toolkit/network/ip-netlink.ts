@@ -18,22 +18,15 @@
  *
  * Failures read as iproute2's: "Cannot find device "wb9"" when a name does
  * not resolve, "RTNETLINK answers: File exists" when the kernel refuses.
- * Layouts: <linux/rtnetlink.h>, <linux/if_link.h>, <linux/veth.h>, <linux/if_addr.h>.
+ * Layouts: <linux/rtnetlink.h>, <linux/if_link.h>, <linux/veth.h>, <linux/if_addr.h>;
+ * the netlink framing, kernel/netlink.ts.
  */
-import { check, libc } from '../kernel/libc.ts';
+import { libc } from '../kernel/libc.ts';
+import { NETLINK_ROUTE, NLA_F_NESTED, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, attribute as attr, errnoOf, exchange, message, stringAttribute as str } from '../kernel/netlink.ts';
 import { dumpLinks } from '../kernel/rtnetlink.ts';
 
-const AF_NETLINK = 16;
 const AF_UNSPEC = 0;
 const AF_INET = 2;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
-const NLM_F_EXCL = 0x200;
-const NLM_F_CREATE = 0x400;
-const NLMSG_ERROR = 0x2;
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_NEWADDR = 20;
@@ -53,12 +46,7 @@ const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
 const RT_SCOPE_UNIVERSE = 0;
 const RTN_UNICAST = 1;
-const NLA_F_NESTED = 0x8000;
 
-const socket_ = libc.func('int socket(int domain, int type, int protocol)');
-const sendto_ = libc.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
-const recv_ = libc.func('long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)');
-const close_ = libc.func('int close(int fd)');
 const strerror_ = libc.func('const char *strerror(int errnum)');
 
 /** A request the kernel refused, or a name that does not resolve: what iproute2 prints, and ip's exit status (2). */
@@ -66,15 +54,6 @@ export class IpFailure extends Error {
   override readonly name = 'IpFailure';
 }
 
-/** struct rtattr: length, type, payload, padded to 4 bytes. */
-function attr(type: number, payload: Buffer): Buffer {
-  const buf = Buffer.alloc((4 + payload.length + 3) & ~3);
-  buf.writeUInt16LE(4 + payload.length, 0);
-  buf.writeUInt16LE(type, 2);
-  payload.copy(buf, 4);
-  return buf;
-}
-const str = (type: number, value: string) => attr(type, Buffer.from(`${value}\0`));
 const u32 = (type: number, value: number) => {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(value >>> 0, 0);
@@ -100,34 +79,11 @@ function ipv4Bytes(address: string): Buffer | null {
 
 /** Sends one request with NLM_F_ACK and waits for the kernel's answer: 0, or a negative errno. */
 function request(type: number, flags: number, body: Buffer): void {
-  const msg = Buffer.alloc(16 + body.length);
-  msg.writeUInt32LE(msg.length, 0);
-  msg.writeUInt16LE(type, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6);
-  msg.writeUInt32LE(1, 8);
-  body.copy(msg, 16);
-  const fd = check(socket_(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', ['AF_NETLINK', 'SOCK_RAW', 'NETLINK_ROUTE']);
-  try {
-    const kernel = Buffer.alloc(12);
-    kernel.writeUInt16LE(AF_NETLINK, 0);
-    check(Number(sendto_(fd, msg, msg.length, 0, kernel, kernel.length)), 'sendto', ['rtnetlink']);
-    const reply = Buffer.alloc(8192);
-    for (;;) {
-      const got = check(Number(recv_(fd, reply, reply.length, 0)), 'recv', ['rtnetlink']);
-      for (let at = 0; at + 16 <= got; ) {
-        const length = reply.readUInt32LE(at);
-        if (reply.readUInt16LE(at + 4) === NLMSG_ERROR) {
-          const errno = -reply.readInt32LE(at + 16);
-          if (errno === 0) return;
-          throw new IpFailure(`RTNETLINK answers: ${strerror_(errno) as string}`); // iproute2's words
-        }
-        if (length < 16) break;
-        at += (length + 3) & ~3;
-      }
-    }
-  } finally {
-    close_(fd);
-  }
+  exchange(NETLINK_ROUTE, message(type, NLM_F_REQUEST | NLM_F_ACK | flags, 1, body), 'rtnetlink', (answer) => {
+    if (answer.type !== NLMSG_ERROR) return undefined;
+    if (errnoOf(answer) === 0) return true;
+    throw new IpFailure(`RTNETLINK answers: ${strerror_(errnoOf(answer)) as string}`); // iproute2's words
+  });
 }
 
 function indexOf(name: string): number {
