@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import chalk from 'chalk';
+import { colors } from './colors.ts';
 import { CHAPTERS, findChapter, hasWallsOf, supportsOption } from '../chapters.ts';
 import { describeProcessConfig, exposureNote } from '../image/config.ts';
 import { processForRun } from '../image/run-config.ts';
@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   } else if (options.explain) {
     // nothing is run: the rootfs need not exist yet
   } else if (process.getuid?.() === 0) {
-    ensureRootfs(rootfs, (line) => console.error(chalk.dim(line)));
+    ensureRootfs(rootfs, (line) => console.error(colors.dim(line)));
   } else {
     requireBuiltRootfs(rootfs);
   }
@@ -158,17 +158,17 @@ async function main(argv: string[]): Promise<number> {
       const given = (l: string) => (l.startsWith('command:') && !pull.commandFromImage) || (l.startsWith('user:') && options.user !== undefined)
         || (l.startsWith('workdir:') && options.workdir !== undefined) || l.startsWith('env:');
       const own = describeProcessConfig(c).filter(given).map((l) => (l.startsWith('env:') ? `${l} (and the image's Env)` : l));
-      console.log(`\n${chalk.bold('process')} (the command line's part: the image's Entrypoint, Cmd, Env, WorkingDir, User and ExposedPorts are read once it is pulled)\n${own.map((l) => `  ${l}`).join('\n')}`);
+      console.log(`\n${colors.bold('process')} (the command line's part: the image's Entrypoint, Cmd, Env, WorkingDir, User and ExposedPorts are read once it is pulled)\n${own.map((l) => `  ${l}`).join('\n')}`);
     } else {
-      console.log(`\n${chalk.bold('process')} (the image's config and the options over it)\n${describeProcessConfig(c).map((l) => `  ${l}`).join('\n')}`);
+      console.log(`\n${colors.bold('process')} (the image's config and the options over it)\n${describeProcessConfig(c).map((l) => `  ${l}`).join('\n')}`);
     }
     return 0;
   }
   // ExposedPorts only document; at a terminal, say which the image listens on (publishing is chapter 5's).
   const exposed = exposureNote(c);
-  if (exposed !== null && process.stderr.isTTY) console.error(chalk.dim(`workbook: the image exposes ${exposed}`));
+  if (exposed !== null && process.stderr.isTTY) console.error(colors.dim(`workbook: the image exposes ${exposed}`));
   if (options.detach) return startDetached(files, c);
-  return runContainer(files, c, { say: (line) => console.error(chalk.yellow(`workbook: ${line}`)) });
+  return runContainer(files, c, { say: (line) => console.error(colors.yellow(`workbook: ${line}`)) });
 }
 
 /**
@@ -198,15 +198,15 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof ChapterCompileError) {
       // The learner's file does not compile: where, the line, and how to see every error at once.
-      console.error(`${chalk.red('workbook:')} the chapter does not compile (npm run typecheck lists every type error)\n${error.message}`);
+      console.error(`${colors.red('workbook:')} the chapter does not compile (npm run typecheck lists every type error)\n${error.message}`);
       process.exit(EXIT_SETUP_FAILED);
     }
-    console.error(`${chalk.red('workbook:')} ${describeError(error)}`);
+    console.error(`${colors.red('workbook:')} ${describeError(error)}`);
     const where = todoWhere(error);
-    if (where) console.error(chalk.dim(where));
+    if (where) console.error(colors.dim(where));
     // A bad image (read here for its config) is one line, like a bad option; 125 as docker run says "could not create".
     const oneLine = error instanceof UsageError || (error instanceof Error && (error.name === 'SyscallError' || error.name === 'ImageError'));
-    if (!oneLine && deservesStack(error)) console.error(chalk.dim(formatStack(error)));
+    if (!oneLine && deservesStack(error)) console.error(colors.dim(formatStack(error)));
     process.exit(error instanceof UsageError ? 2 : error instanceof Error && error.name === 'ImageError' ? 125 : 1);
   },
 );

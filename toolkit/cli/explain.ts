@@ -4,7 +4,7 @@
  * file and the function that does it: `docker run`'s sequence made visible.
  * Nothing is created.
  */
-import chalk from 'chalk';
+import { colors } from './colors.ts';
 import type { Container } from '../runtime/container.ts';
 import { SIDE, shortPath, stepsOf, type Phase, type StackFiles } from '../runtime/sequence.ts';
 
@@ -28,13 +28,13 @@ export interface PullPlan {
 }
 
 export function explain(chapter: number, files: StackFiles, c: Container, pull?: PullPlan): string {
-  const lines = [chalk.bold(`chapter ${chapter}: the container, step by step`), ''];
+  const lines = [colors.bold(`chapter ${chapter}: the container, step by step`), ''];
   let phase: Phase | undefined;
   let n = 0;
   if (pull !== undefined && files[9] !== undefined) {
-    const whose = files[9].includes('/solutions/') ? chalk.dim('reference') : chalk.cyan('yours');
-    lines.push(chalk.underline('host — docker pull (first of all: the image\'s config is read next)'));
-    lines.push(`${String(++n).padStart(3)}  ${shortPath(files[9])} ${chalk.bold('pull()')}${chalk.dim(' TODO 9.1–9.7')}  ${whose}`);
+    const whose = files[9].includes('/solutions/') ? colors.dim('reference') : colors.cyan('yours');
+    lines.push(colors.underline('host — docker pull (first of all: the image\'s config is read next)'));
+    lines.push(`${String(++n).padStart(3)}  ${shortPath(files[9])} ${colors.bold('pull()')}${colors.dim(' TODO 9.1–9.7')}  ${whose}`);
     lines.push(`       ${pull.inStore
       ? `${pull.ref} is in the store already: not pulled again (docker run's --pull missing; npm run pull -- REF fetches a moved tag)`
       : `${pull.ref} is not in the store yet: the run pulls it first, as docker run does ("Unable to find image locally"), then reads its config — manifest, config and layers from the registry`}`);
@@ -44,15 +44,15 @@ export function explain(chapter: number, files: StackFiles, c: Container, pull?:
     if (file === undefined) continue;
     if (spec.phase !== phase) {
       phase = spec.phase;
-      lines.push(chalk.underline(`${SIDE[phase]} — ${PHASE_TITLE[phase]}`));
+      lines.push(colors.underline(`${SIDE[phase]} — ${PHASE_TITLE[phase]}`));
     }
-    const whose = file.includes('/solutions/') ? chalk.dim('reference') : chalk.cyan('yours');
-    const where = `${shortPath(file)} ${chalk.bold(`${spec.step}()`)}`;
-    const todos = spec.todos ? chalk.dim(` TODO ${spec.todos}`) : chalk.dim(' given');
+    const whose = file.includes('/solutions/') ? colors.dim('reference') : colors.cyan('yours');
+    const where = `${shortPath(file)} ${colors.bold(`${spec.step}()`)}`;
+    const todos = spec.todos ? colors.dim(` TODO ${spec.todos}`) : colors.dim(' given');
     const skipped = spec.when !== undefined && !spec.when(c);
-    const mark = skipped ? chalk.dim('  -') : `${String(++n).padStart(3)}`;
+    const mark = skipped ? colors.dim('  -') : `${String(++n).padStart(3)}`;
     lines.push(`${mark}  ${where}${todos}  ${whose}`);
-    lines.push(`       ${skipped ? chalk.dim(`skipped: ${(typeof spec.unless === 'function' ? spec.unless(c) : spec.unless) ?? 'not for this container'}`) : spec.does}`);
+    lines.push(`       ${skipped ? colors.dim(`skipped: ${(typeof spec.unless === 'function' ? spec.unless(c) : spec.unless) ?? 'not for this container'}`) : spec.does}`);
   }
   if (phase === undefined) {
     // Not in SEQUENCE: the chapter composes its own container with the classic hooks (sequence.ts, ClassicChapter).
@@ -62,7 +62,7 @@ export function explain(chapter: number, files: StackFiles, c: Container, pull?:
   const command = pull?.inStore === false && pull.commandFromImage ? 'the image\'s Entrypoint and Cmd' : JSON.stringify(c.command.join(' '));
   if (phase !== undefined && c.init === true) {
     // The init is chapter 8's (toolkit/runtime/child.ts takes the top one of the stack that has it).
-    lines.push('', chalk.dim(`then: --init: ${files[8] !== undefined ? shortPath(files[8]) : 'chapter 8\'s'} runInit() stays PID 1 and starts ${command} as its child (toolkit/runtime/child.ts) — cleanup runs after it ends`));
-  } else if (phase !== undefined) lines.push('', chalk.dim(`then: exec ${command} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+    lines.push('', colors.dim(`then: --init: ${files[8] !== undefined ? shortPath(files[8]) : 'chapter 8\'s'} runInit() stays PID 1 and starts ${command} as its child (toolkit/runtime/child.ts) — cleanup runs after it ends`));
+  } else if (phase !== undefined) lines.push('', colors.dim(`then: exec ${command} as PID 1 (toolkit/runtime/child.ts) — cleanup runs after it ends`));
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 /** Namespaces, mounts and cgroups belong to root: say so plainly instead of failing halfway. */
 import fs from 'node:fs';
 import path from 'node:path';
-import chalk from 'chalk';
+import { colors } from './colors.ts';
 import { hasWallsOf, type ChapterInfo } from '../chapters.ts';
 import { LIB_DIR } from '../paths.ts';
 import { readStamp } from '../rootfs/build.ts';
@@ -38,7 +38,7 @@ export function requireBuiltRootfs(rootfs: string): void {
  */
 function warnOnceOutsideVm(): void {
   if (process.env.CI || fs.existsSync(VM_MARKER) || fs.existsSync(WARNED)) return;
-  console.error(chalk.yellow(
+  console.error(colors.yellow(
     'workbook: running as root on this machine itself, not in the workbook VM. Containers are made with the real\n' +
     '          kernel here; every run undoes its mounts, cgroups and devices (and `npm run clean` after a crash).\n' +
     '          This note is shown once per machine.',

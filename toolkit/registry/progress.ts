@@ -4,7 +4,7 @@
  * On a terminal the lines are redrawn in place; otherwise (a log, a test)
  * each blob gets one plain line when it is done.
  */
-import chalk from 'chalk';
+import { colors } from '../cli/colors.ts';
 import { short } from '../image/digest.ts';
 
 interface Line {
@@ -35,11 +35,11 @@ export function createProgress(out: NodeJS.WriteStream = process.stderr, tty = o
   const text = (digest: string, l: Line) => {
     const secs = Math.max((Date.now() - l.started) / 1000, 0.001);
     const head = `${l.what.padEnd(6)} ${short(digest)}…`;
-    if (l.state === 'in store') return `${head} ${chalk.dim(`already in the store (${bytes(l.total)}), not downloaded`)}`;
-    if (l.state === 'failed') return `${head} ${chalk.red('failed')} after ${bytes(l.done)}`;
+    if (l.state === 'in store') return `${head} ${colors.dim(`already in the store (${bytes(l.total)}), not downloaded`)}`;
+    if (l.state === 'failed') return `${head} ${colors.red('failed')} after ${bytes(l.done)}`;
     const rate = `${bytes(l.done / secs)}/s`;
-    if (l.state === 'done') return `${head} ${chalk.green('done')} ${bytes(l.done)} in ${secs.toFixed(2)} s (${rate})`;
-    return `${head} ${bytes(l.done)} / ${bytes(l.total)} ${chalk.dim(rate)}`;
+    if (l.state === 'done') return `${head} ${colors.green('done')} ${bytes(l.done)} in ${secs.toFixed(2)} s (${rate})`;
+    return `${head} ${bytes(l.done)} / ${bytes(l.total)} ${colors.dim(rate)}`;
   };
   const redraw = (force: boolean) => {
     if (!tty || (!force && Date.now() - last < 100)) return;
