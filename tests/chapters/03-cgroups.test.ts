@@ -170,7 +170,8 @@ describe('chapter 3: cgroups', () => {
   test('a busy loop under --cpus 0.5 gets at most about half a CPU', async () => {
     // Measured from the host, in the cgroup's own CPU accounting, over the loop alone: the
     // container's start-up (Node, until it execs) is charged to the cgroup too, and must not count.
-    const run = new Running(3, ['--cpus', '0.5', '--', '/bin/sh', '-c', 'echo start; timeout 3 sh -c "while :; do :; done"; echo end; sleep 30']);
+    // The trap and `sleep & wait`: PID 1 ends at SIGTERM at once (without a handler it ignores it: 5 s to SIGKILL).
+    const run = new Running(3, ['--cpus', '0.5', '--', '/bin/sh', '-c', 'trap "exit 0" TERM; echo start; timeout 3 sh -c "while :; do :; done"; echo end; sleep 30 & wait']);
     const begun = await run.waitFor('start');
     remember(run.process.pid);
     const pid = listStates().find((s) => s.runner === run.process.pid)?.pid;

@@ -449,7 +449,8 @@ describe('chapter 8: pods and the time namespace', () => {
   });
 
   test('--boottime-offset and --monotonic-offset shift the container\'s clocks, not the host\'s', async () => {
-    const run = new Running(8, ['--network', 'none', '--boottime-offset', '86400', '--monotonic-offset', '3600', '--', '/bin/sh', '-c', 'cat /proc/uptime; echo ready; exec sleep 30']);
+    // The sleep a child of PID 1, whose trap ends the container at SIGTERM at once (a bare sleep as PID 1 ignores it: 5 s to SIGKILL).
+    const run = new Running(8, ['--network', 'none', '--boottime-offset', '86400', '--monotonic-offset', '3600', '--', '/bin/sh', '-c', 'trap "exit 0" TERM; cat /proc/uptime; echo ready; sleep 30 & wait']);
     const ready = await run.waitFor('ready', 30000);
     const pid1 = ready ? containerInit(run) : null;
     let offsets = '';
