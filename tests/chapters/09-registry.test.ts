@@ -16,13 +16,14 @@ import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
 import { Running, TARGET, TIME_SCALE, described, type Ran } from '../support/container.ts';
 import { settle } from '../support/host.ts';
-import { startFront, ustar, type Front } from '../support/registry.ts';
-import { indexEntry, readBlob, writeImage, type Manifest } from '../../toolkit/image/layout.ts';
+import { startFront, type Front } from '../support/registry.ts';
+import { SEEDED_STORAGE, seedSuiteRegistry } from '../support/registry-seed.ts';
+import { indexEntry, readBlob, type Manifest } from '../../toolkit/image/layout.ts';
 import { IMAGES_DIR } from '../../toolkit/image/store.ts';
 import { LIB_DIR, PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, formatPlatform, hostPlatform } from '../../toolkit/registry/media-types.ts';
 import { freePort, startRegistry, type AccessLogLine, type Registry } from '../../toolkit/registry/server.ts';
-import { foreignPlatforms, pushLayout, seedRegistry } from '../../toolkit/registry/seed.ts';
+import { foreignPlatforms } from '../../toolkit/registry/seed.ts';
 import { startTokenServer, type TokenServer } from '../../toolkit/registry/token-server.ts';
 
 const rand = () => crypto.randomBytes(4).toString('hex');
@@ -57,14 +58,9 @@ let demo: Manifest;
 
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-registrytest-${process.pid}-`));
-  anon = await startRegistry();
-  seedRegistry(anon.host);
-  // Two images no honest tool makes: a layer with "../", and one that writes through its own symlink.
-  const bad = path.join(scratch, 'bad');
-  writeImage(bad, 'dotdot', [{ tar: ustar([{ name: 'etc', type: '5' }, { name: '../../../tmp/escaped', type: '0', body: 'out\n' }]), createdBy: 'a layer with ../' }]);
-  writeImage(bad, 'symlink', [{ tar: ustar([{ name: 'evil', type: '2', link: '/etc' }, { name: 'evil/cron.d-x', type: '0', body: 'out\n' }]), createdBy: 'a layer writing through a symlink' }]);
-  pushLayout(bad, 'dotdot', anon.host, 'bad/dotdot:latest');
-  pushLayout(bad, 'symlink', anon.host, 'bad/symlink:latest');
+  // A storage the selftest seeded once for all its runs (support/registry-seed.ts), or one of our own.
+  anon = await startRegistry(SEEDED_STORAGE !== undefined ? { storage: SEEDED_STORAGE } : {});
+  if (SEEDED_STORAGE === undefined) seedSuiteRegistry(anon.host, scratch);
 
   const htpasswd = path.join(scratch, 'htpasswd');
   fs.writeFileSync(htpasswd, HTPASSWD);
