@@ -25,11 +25,18 @@ const ESCAPE_PROBE_C = fileURLToPath(new URL('./escape-probe.c', import.meta.url
 const STAMP = 'etc/workbook-release';
 const INSTALLED_BUSYBOX = '/bin/busybox';
 
+/**
+ * The installed busybox's stamp, taken once by this process: a start checks its rootfs twice from
+ * chapter 4 on (the runner, then the demo images), and hashing busybox (2 MB) costs each check
+ * ~5 ms. The rootfs's own stamp is still read each time; the next start hashes again.
+ */
+let installedStamp: string | undefined;
+
 /** Builds `target` unless it is already up to date; returns true if it built. */
 export function ensureRootfs(target: string, log: (line: string) => void = () => {}): boolean {
   // The usual case, on every container start, without asking dpkg (a process start): the rootfs
   // was built from exactly the busybox installed now. Otherwise findBusybox decides which to use.
-  if (fs.existsSync(INSTALLED_BUSYBOX) && readStamp(target) === stampFor(INSTALLED_BUSYBOX)) return false;
+  if (fs.existsSync(INSTALLED_BUSYBOX) && readStamp(target) === (installedStamp ??= stampFor(INSTALLED_BUSYBOX))) return false;
   const busybox = findBusybox();
   const stamp = stampFor(busybox.binary);
   if (readStamp(target) === stamp) {
