@@ -208,9 +208,9 @@ describe('given: without --init, the app is PID 1 and nobody reaps', () => {
 });
 
 /** A toolkit command (ps, stop, logs, rm, exec) as a learner runs it: `npm run NAME -- args`. */
-function tool(name: string, args: readonly string[], timeoutMs = 60000): Running & { done: Promise<Ran> } {
+function tool(name: string, args: readonly string[], timeoutMs = 60000, stdin: 'ignore' | 'pipe' = 'ignore'): Running & { done: Promise<Ran> } {
   const run = Object.create(Running.prototype) as Running;
-  const child = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, `toolkit/cli/${name}.ts`), ...args], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(PROJECT, 'toolkit/run.mjs'), path.join(PROJECT, `toolkit/cli/${name}.ts`), ...args], { cwd: PROJECT, stdio: [stdin, 'pipe', 'pipe'] });
   Object.assign(run, { process: child, stdout: '', stderr: '' });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
@@ -365,6 +365,25 @@ describe('chapter 8: detached containers and exec', () => {
       });
     });
 
+    test('exec -i passes its stdin to the process; without -i the process reads /dev/null, as docker exec\'s', async () => {
+      const readLine = 'if read line; then echo "got:$line"; else echo eof; fi';
+      const piped = tool('exec', ['-i', name, '--', '/bin/sh', '-c', `echo ready; ${readLine}`], 60000, 'pipe');
+      const closed = tool('exec', [name, '--', '/bin/sh', '-c', `${readLine}; echo ready; exec sleep 30`]);
+      const ready = running() && (await piped.waitFor('ready', 30000)) && (await closed.waitFor('ready', 30000));
+      // Seen from the host: what fd 0 of each exec'd process is (/proc/PID/fd/0).
+      const fd0 = (p: number | null) => { try { return p !== null ? fs.readlinkSync(`/proc/${p}/fd/0`) : '?'; } catch { return '(gone)'; } };
+      const [pipedFd, closedFd] = ready ? [fd0(execedProcess(piped)), fd0(execedProcess(closed))] : ['?', '?'];
+      const execStdin = fd0(piped.process.pid!); // the exec command's own stdin: Node's 'pipe' is a socketpair
+      piped.process.stdin!.end('hello-stdin\n');
+      closed.kill('SIGTERM');
+      const [a, b] = await Promise.all([piped.done, closed.done]);
+      check(ready && pipedFd === execStdin && /^(pipe|socket):/.test(pipedFd) && closedFd === '/dev/null' && a.code === 0 && a.stdout.includes('got:hello-stdin') && b.stdout.includes('eof'), {
+        expected: 'with -i: fd 0 of the exec\'d process the exec command\'s own stdin, and the line written to exec\'s stdin read inside ("got:hello-stdin"); without: fd 0 is /dev/null and read gets end of file at once ("eof")',
+        seen: `-i: fd 0 ${pipedFd} (exec's: ${execStdin}), ${described(a)}, stdout ${shown(a.stdout)}; without -i: fd 0 ${closedFd}, stdout ${shown(b.stdout)}`,
+        hint: 'the exec command passes its stdin on only with -i, else /dev/null (toolkit/init/exec.ts)',
+      });
+    });
+
     test('SIGKILL of an exec leaves nothing of it in the container', async () => {
       const run = tool('exec', [name, '--', '/bin/sh', '-c', 'echo ready; exec sleep 77']);
       const ready = running() && (await run.waitFor('ready', 30000));
@@ -445,6 +464,41 @@ describe('chapter 8: pods and the time namespace', () => {
       expected: "the sidecar's /proc/PID/ns/{net,ipc,pid} equal the app's, and wget of http://127.0.0.1:8080/ gets the app's page",
       seen: appPid1 === null ? 'the app container did not start' : !ready ? described(ran) : `not shared: ${differ.join(', ') || 'none'}; wget: ${shown(ran.stdout)}`,
       hint: 'openPodNamespaces() must open /proc/PID/ns/KIND of the other container for each kind of POD_ORDER in c.join, user first, and return the fds for nsexec to join (TODO 8.7)',
+    });
+  });
+
+  describe('given: the refusals around pods', () => {
+    const stopped = `grader8-gone-${process.pid}`;
+    afterAll(async () => {
+      await tool('rm', ['-f', stopped]).done;
+    });
+
+    test('joining a container that does not exist, or has stopped, or with options that conflict, is one line and starts nothing', async () => {
+      // A detached container that ends at once: its record stays (ps -a) and its runner's state file goes.
+      const gone = await runChapter(8, ['-d', '--name', stopped, '--network', 'none', '--', 'true'], 60000);
+      const goneId = gone.stdout.trim();
+      await settle(() => fs.existsSync(path.join(RUN_DIR, 'containers', `${goneId}.json`)), (there) => !there, 15000);
+      // Each try has a name of its own: afterwards no state file or record may name it.
+      const tag = `grader8-try-${process.pid}`;
+      const left = () => ['containers', 'lifecycle'].flatMap((dir) => {
+        const files = fs.existsSync(path.join(RUN_DIR, dir)) ? fs.readdirSync(path.join(RUN_DIR, dir), { recursive: true, encoding: 'utf8' }) : [];
+        return files.filter((f) => readOr(path.join(RUN_DIR, dir, f)).includes(tag)).map((f) => `${dir}/${f}`);
+      });
+      const tries: [string, string[], RegExp][] = [
+        ['an unknown container', ['--network', `container:no-such-${process.pid}`], /no running container named/],
+        ['a stopped one', ['--pid', `container:${stopped}`], /not running \(it exited/],
+        ['--publish with a shared network', ['--network', `container:${app}`, '--publish', '18089:80'], /--publish with --network container:/],
+        ['--userns host', ['--pid', `container:${app}`, '--userns', 'host'], /one user namespace/],
+        ['--uidmap', ['--network', `container:${app}`, '--uidmap', '0:2000000000:65536'], /shares its user namespace/],
+      ];
+      const ran = await Promise.all(tries.map(([, args], i) => runChapter(8, ['--name', `${tag}${i}`, ...args, '--', 'true'], 60000)));
+      const after = left();
+      const wrong = tries.filter(([, , says], i) => !(ran[i]!.code === 2 && oneLine(ran[i]!) && says.test(ran[i]!.stderr) && !/\n\s+at /.test(ran[i]!.stderr)));
+      check(appPid1 !== null && gone.code === 0 && wrong.length === 0 && after.length === 0, {
+        expected: `exit 2 and one line for each (${tries.map(([what]) => what).join('; ')}), and no state file or record left by any`,
+        seen: `${wrong.map(([what]) => `${what}: ${described(ran[tries.findIndex(([w]) => w === what)]!)}`).join('; ') || 'each refused in one line'}; state files or records naming them: ${after.join(', ') || 'none'}`,
+        hint: 'the runner resolves --network/--ipc/--pid container:NAME before anything is made (toolkit/lifecycle/detach.ts resolveJoins, toolkit/runtime/options.ts)',
+      });
     });
   });
 
