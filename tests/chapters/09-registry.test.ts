@@ -24,6 +24,7 @@ import { LIB_DIR, PROJECT, ROOTFS, RUN_DIR } from '../../toolkit/paths.ts';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, formatPlatform, hostPlatform } from '../../toolkit/registry/media-types.ts';
 import { freePort, startRegistry, type AccessLogLine, type Registry } from '../../toolkit/registry/server.ts';
 import { foreignPlatforms } from '../../toolkit/registry/seed.ts';
+import { listStates } from '../../toolkit/runtime/state.ts';
 import { startTokenServer, type TokenServer } from '../../toolkit/registry/token-server.ts';
 
 const rand = () => crypto.randomBytes(4).toString('hex');
@@ -239,6 +240,26 @@ describe('given: the registries', () => {
   });
 });
 
+describe('given: --explain', () => {
+  test('--explain of an image not pulled yet says the run pulls it first, and asks the registry nothing', async () => {
+    const s = newStore();
+    const ref = `${anon.host}/workbook/demo:latest`;
+    const before = anon.accessLog().length;
+    const run = new Running(9, ['--explain', '--init', '--image', ref], [], { env: { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS, FORCE_COLOR: '0' } });
+    const timer = setTimeout(() => run.kill('SIGKILL'), 30_000);
+    const ran = await run.done;
+    clearTimeout(timer);
+    // The registry logs a request once answered: a moment for a late line.
+    await new Promise((r) => setTimeout(r, 300));
+    const asked = anon.accessLog().slice(before).length;
+    check(ran.code === 0 && ran.stdout.includes(`${ref} is not in the store yet`) && /pulls it first/.test(ran.stdout) && /Entrypoint and Cmd/.test(ran.stdout) && ran.stderr.trim() === '' && asked === 0 && storeBlobs(s).length === 0, {
+      expected: `exit 0; the steps, the first one saying ${ref} is not in the store yet and the run pulls it first; the command shown as the image's Entrypoint and Cmd; nothing on stderr, no request to the registry, nothing stored`,
+      seen: `${described(ran)}; stdout ${shown(ran.stdout.split('\n').slice(0, 6).join(' / '))}; registry requests: ${asked}; blobs stored: ${storeBlobs(s).length}`,
+      hint: 'toolkit/cli/explain.ts and chapter.ts: --explain runs nothing, so it pulls nothing',
+    });
+  });
+});
+
 describe('chapter 9: registry', () => {
   const store = newStore(); // the main store: web, then web again, then demo
   let first: Pull;
@@ -307,6 +328,37 @@ describe('chapter 9: registry', () => {
       expected: `npm run chapter 9 -- --image ${ref} -- cat /etc/platform: pulls it, prints ${platform}, exit 0`,
       seen: `${described(ran)}, stdout: ${shown(ran.stdout)}; named in the store: ${named(s).join(', ') || 'nothing'}`,
       hint: blame(ran, 'an index (OCI index or Docker list) lists one manifest per platform: choosePlatform picks os/architecture/variant (TODO 9.5), then fetch that manifest by its digest (TODO 9.7)'),
+    });
+  });
+
+  test('without a command, the pulled image\'s Entrypoint and Cmd run: exec form as the process itself, shell form through /bin/sh -c, a command replacing Cmd only', async () => {
+    const s = newStore();
+    const env = { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS };
+    const exec = `${anon.host}/cmd/exec:latest`;
+    const shell = `${anon.host}/cmd/shell:latest`;
+    // One pull at a time into the store (the two runs of cmd/exec would pull it together), then the runs side by side.
+    const started = async (args: string[]) => {
+      const run = new Running(9, ['--network', 'none', ...args], [], { env });
+      const timer = setTimeout(() => run.kill('SIGKILL'), 45_000);
+      void run.done.then(() => clearTimeout(timer));
+      return run;
+    };
+    const bare = await started(['--image', exec]);
+    const own = (run: Running) => listStates().find((st) => st.runner === run.process.pid)?.pid;
+    // Seen from the host: the command line of the container's PID 1 (/proc/PID/cmdline), once it has exec'd its command.
+    const cmdline = (run: Running) => { const pid = own(run); return pid === undefined ? '' : readOr(`/proc/${pid}/cmdline`).split('\0').filter(Boolean).join(' '); };
+    const seenBare = await settle(() => cmdline(bare), (c) => c.startsWith('/bin/sleep') || bare.process.exitCode !== null, 30_000);
+    const [args, sh] = await Promise.all([started(['--image', exec, '--', '43']), started(['--image', shell])]);
+    const [seenArgs, seenShell] = await Promise.all([
+      settle(() => cmdline(args), (c) => c.startsWith('/bin/sleep') || args.process.exitCode !== null, 30_000),
+      settle(() => cmdline(sh), (c) => c === 'sleep 44' || sh.process.exitCode !== null, 30_000),
+    ]);
+    for (const r of [bare, args, sh]) r.kill('SIGKILL');
+    const [a, b, c] = await Promise.all([bare.done, args.done, sh.done]);
+    check(seenBare === '/bin/sleep 42' && seenArgs === '/bin/sleep 43' && seenShell === 'sleep 44' && c.stdout.includes('home=/root'), {
+      expected: 'PID 1 of cmd/exec is "/bin/sleep 42" (Entrypoint + Cmd, no shell); with the command 43, "/bin/sleep 43" (Cmd replaced, Entrypoint kept); cmd/shell\'s /bin/sh -c expands $HOME (home=/root) and execs "sleep 44"',
+      seen: `cmd/exec: ${shown(seenBare) || described(a)}; with 43: ${shown(seenArgs) || described(b)}; cmd/shell: ${shown(seenShell) || described(c)}, stdout ${shown(c.stdout)}`,
+      hint: blame({ ...a, stderr: a.stderr + c.stderr }, 'the runner reads Entrypoint and Cmd from the config blob the pull stored (toolkit/image/config.ts): pullImage (TODO 9.7) downloads the config the manifest names and hands it to installImage()'),
     });
   });
 
