@@ -19,6 +19,13 @@ describe('runner options', () => {
     expect(o.hostname).toBe('db-1');
   });
 
+  test('a pod: container:NAME joins, and conflicts with what NAME already decides', () => {
+    expect(parseRunnerOptions(['--network', 'container:app', '--pid', 'container:app']).join).toEqual({ net: 'app', pid: 'app' });
+    expect(() => parseRunnerOptions(['--network', 'container:app', '-p', '8080:80'])).toThrow(/--publish with --network container:app/);
+    expect(() => parseRunnerOptions(['--network', 'container:'])).toThrow(/container:NAME, got "container:"/);
+    expect(() => parseRunnerOptions(['--pid', 'container:a/b'])).toThrow(/Expected --pid to be container:NAME/);
+  });
+
   test('limits: sizes, fractions of a CPU, task counts', () => {
     expect(parseRunnerOptions(['--memory', '64m', '--cpus', '0.5', '--pids', '20']).limits).toEqual({ memoryBytes: 64 * 1024 ** 2, cpus: 0.5, pids: 20 });
     expect(parseRunnerOptions(['--memory', '1g']).limits.memoryBytes).toBe(1024 ** 3);
