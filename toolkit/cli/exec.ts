@@ -7,6 +7,7 @@
 import { execInContainer, type ExecOptions } from '../init/exec.ts';
 import { findRecord, findRunning } from '../lifecycle/records.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { shown } from '../runtime/options.ts';
 import { runLifecycleCommand } from './lifecycle-command.ts';
 
 const USAGE = 'usage: npm run exec [-i] [-t] [--user USER[:GROUP]] NAME -- COMMAND [ARG…]';
@@ -33,7 +34,7 @@ runLifecycleCommand(USAGE, async (argv) => {
   const state = findRunning(ref);
   if (state === undefined) {
     const stopped = findRecord(ref);
-    throw new UsageError(stopped ? `container ${ref} is not running (it exited; npm run ps -- -a)` : `no running container named ${ref} (npm run ps lists them)`);
+    throw new UsageError(stopped ? `container ${ref} is not running (it exited; npm run ps -- -a)` : `no running container named ${shown(ref)} (npm run ps lists them)`);
   }
   return execInContainer(state, command, options);
 });

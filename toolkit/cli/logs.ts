@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { readLog } from '../lifecycle/bounded-log.ts';
 import { findRecord, logFile, readExit } from '../lifecycle/records.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { shown } from '../runtime/options.ts';
 import { runLifecycleCommand } from './lifecycle-command.ts';
 
 runLifecycleCommand('usage: npm run logs NAME [-- -f]', async (argv) => {
@@ -16,7 +17,7 @@ runLifecycleCommand('usage: npm run logs NAME [-- -f]', async (argv) => {
   if (bad !== undefined) throw new UsageError(`Unknown option ${bad} (npm run logs NAME [-- -f])`);
   if (refs.length !== 1) throw new UsageError('Expected the name or ID of one detached container (npm run ps -- -a lists them)');
   const record = findRecord(refs[0]!);
-  if (record === undefined) throw new UsageError(`no detached container named ${refs[0]} (npm run ps -- -a lists them)`);
+  if (record === undefined) throw new UsageError(`no detached container named ${shown(refs[0]!)} (npm run ps -- -a lists them)`);
   const file = logFile(record.id);
   // The size first, then the text: whatever arrives in between is printed by -f, not lost.
   let offset = size(file);

@@ -6,6 +6,7 @@
 import { findRecord, findRunning, removeRecord } from '../lifecycle/records.ts';
 import { stopContainer } from '../lifecycle/stop.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { shown } from '../runtime/options.ts';
 import { runLifecycleCommand } from './lifecycle-command.ts';
 
 runLifecycleCommand('usage: npm run rm NAME… [-- -f]', async (argv) => {
@@ -23,7 +24,7 @@ runLifecycleCommand('usage: npm run rm NAME… [-- -f]', async (argv) => {
     const record = findRecord(running?.container.id ?? ref);
     if (record === undefined) {
       if (running !== undefined) { console.log(ref); continue; } // a foreground container: stopped, nothing kept
-      throw new UsageError(`no container named ${ref} (npm run ps -- -a lists them)`);
+      throw new UsageError(`no container named ${shown(ref)} (npm run ps -- -a lists them)`);
     }
     removeRecord(record.id);
     console.log(ref);

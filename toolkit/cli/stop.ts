@@ -6,7 +6,7 @@ import chalk from 'chalk';
 import { findRunning } from '../lifecycle/records.ts';
 import { DEFAULT_GRACE_SECONDS, stopContainer } from '../lifecycle/stop.ts';
 import { UsageError } from '../runtime/errors.ts';
-import { parsePositiveInteger } from '../runtime/options.ts';
+import { parsePositiveInteger, shown } from '../runtime/options.ts';
 import { runLifecycleCommand } from './lifecycle-command.ts';
 
 runLifecycleCommand('usage: npm run stop NAME… [-- -t SECONDS]', async (argv) => {
@@ -26,7 +26,7 @@ runLifecycleCommand('usage: npm run stop NAME… [-- -t SECONDS]', async (argv) 
   if (refs.length === 0) throw new UsageError('Expected the name or ID of a running container (npm run ps lists them)');
   const states = refs.map((ref) => {
     const state = findRunning(ref);
-    if (state === undefined) throw new UsageError(`no running container named ${ref} (npm run ps lists them)`);
+    if (state === undefined) throw new UsageError(`no running container named ${shown(ref)} (npm run ps lists them)`);
     return state;
   });
   for (const state of states) {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { PROJECT } from '../paths.ts';
 import type { Container, IdMapping, JoinedNamespace } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { shown } from '../runtime/options.ts';
 import { stillRuns } from '../runtime/identity.ts';
 import type { StackFiles } from '../runtime/sequence.ts';
 import { listStates } from '../runtime/state.ts';
@@ -65,7 +66,7 @@ export function resolveJoins(join: Readonly<Record<string, string>>): Pod {
     const state = findRunning(name);
     if (state?.pid === undefined || state.process === undefined || !stillRuns(state.process)) {
       // A stopped container has no namespaces left to join: say which of the two it is, as exec does.
-      const why = findRecord(name) !== undefined ? `container ${name} is not running (it exited; npm run ps -- -a)` : `no running container named ${name} (npm run ps lists them)`;
+      const why = findRecord(name) !== undefined ? `container ${name} is not running (it exited; npm run ps -- -a)` : `no running container named ${shown(name)} (npm run ps lists them)`;
       throw new UsageError(`--${kind === 'net' ? 'network' : kind} container:${name}: ${why}`);
     }
     return { kind, name, state, pid: state.pid };
