@@ -357,7 +357,7 @@ describe('chapter 9: registry', () => {
     const [a, b, c] = await Promise.all([bare.done, args.done, sh.done]);
     check(seenBare === '/bin/sleep 42' && seenArgs === '/bin/sleep 43' && seenShell === 'sleep 44' && c.stdout.includes('home=/root'), {
       expected: 'PID 1 of cmd/exec is "/bin/sleep 42" (Entrypoint + Cmd, no shell); with the command 43, "/bin/sleep 43" (Cmd replaced, Entrypoint kept); cmd/shell\'s /bin/sh -c expands $HOME (home=/root) and execs "sleep 44"',
-      seen: `cmd/exec: ${shown(seenBare) || described(a)}; with 43: ${shown(seenArgs) || described(b)}; cmd/shell: ${shown(seenShell) || described(c)}, stdout ${shown(c.stdout)}`,
+      seen: `cmd/exec: ${seenBare ? shown(seenBare) : described(a)}; with 43: ${seenArgs ? shown(seenArgs) : described(b)}; cmd/shell: ${seenShell ? shown(seenShell) : described(c)}, stdout ${shown(c.stdout)}`,
       hint: blame({ ...a, stderr: a.stderr + c.stderr }, 'the runner reads Entrypoint and Cmd from the config blob the pull stored (toolkit/image/config.ts): pullImage (TODO 9.7) downloads the config the manifest names and hands it to installImage()'),
     });
   });
