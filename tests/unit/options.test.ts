@@ -1,6 +1,7 @@
 /** The runner's options are checked before anything is created. */
 import { describe, expect, test } from 'vitest';
 import { parseRunnerOptions } from '../../toolkit/runtime/options.ts';
+import { requireMapped } from '../../toolkit/userns/id-maps.ts';
 
 describe('runner options', () => {
   test('options stop at -- and the command keeps its own flags', () => {
@@ -24,6 +25,13 @@ describe('runner options', () => {
     expect(() => parseRunnerOptions(['--network', 'container:app', '-p', '8080:80'])).toThrow(/--publish with --network container:app/);
     expect(() => parseRunnerOptions(['--network', 'container:'])).toThrow(/container:NAME, got "container:"/);
     expect(() => parseRunnerOptions(['--pid', 'container:a/b'])).toThrow(/Expected --pid to be container:NAME/);
+  });
+
+  test('a --user the user namespace does not map is refused before the run (setresuid would be EINVAL)', () => {
+    const maps = [{ inside: 0, outside: 1000000000, count: 65536 }];
+    expect(() => requireMapped('uid', [65535], maps, '--user 65535')).not.toThrow();
+    expect(() => requireMapped('uid', [70000], maps, '--user 70000')).toThrow('--user 70000: uid 70000 is not mapped in the container\'s user namespace (its uid_map maps 0-65535)');
+    expect(() => requireMapped('gid', [0, 65536], maps, '--user 0:65536')).toThrow(/gid 65536 .*setresgid\(2\)/);
   });
 
   test('limits: sizes, fractions of a CPU, task counts', () => {

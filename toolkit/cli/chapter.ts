@@ -22,7 +22,7 @@ import { formatReference, isRegistryReference, parseReference } from '../registr
 import { isPulled } from '../registry/store.ts';
 import { refuseHostRootfs } from '../runtime/rootfs-check.ts';
 import { runContainer } from '../runtime/run.ts';
-import { UNSAFE_HOST_ROOT, refuseHostRoot } from '../userns/index.ts';
+import { UNSAFE_HOST_ROOT, idMapsFor, refuseHostRoot } from '../userns/index.ts';
 import { deservesStack, formatStack, todoWhere } from '../runtime/stack.ts';
 import { resolveJoins, startDetached } from '../lifecycle/detach.ts';
 import { loadStack, runPull, stackFiles } from '../runtime/sequence.ts';
@@ -126,6 +126,10 @@ async function main(argv: string[]): Promise<number> {
   if (pod?.uidMap !== undefined && (options.uidMap.length > 0 || options.gidMap.length > 0)) {
     throw new UsageError('--uidmap/--gidmap with --network/--ipc/--pid container:NAME: a pod shares its user namespace, and with it the maps of NAME');
   }
+  // The maps of the container's own user namespace (chapter 6 on), to check a --user against; a pod's are NAME's.
+  const idMaps = hasWallsOf(chapter.number, 6) && options.userns !== 'host' && pod === undefined
+    ? { uid: idMapsFor(options, 'uid'), gid: idMapsFor(options, 'gid') }
+    : undefined;
   const c: Container = {
     id: crypto.randomBytes(6).toString('hex'),
     name: options.name,
@@ -133,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     // --explain before the first run: the rootfs is built only when something runs.
     rootfs: options.explain && !fs.existsSync(rootfs) ? path.resolve(rootfs) : fs.realpathSync(rootfs),
     // The image's Entrypoint, Cmd, Env, WorkingDir and User, with --entrypoint, the command, --env, --workdir, --user over them.
-    ...processForRun(options, rootfs, pull?.inStore === false ? 'not pulled' : !plainRootfs),
+    ...processForRun(options, rootfs, pull?.inStore === false ? 'not pulled' : !plainRootfs, idMaps),
     limits: options.limits,
     stats: options.stats,
     ...(options.image !== undefined ? { image: options.image } : {}),

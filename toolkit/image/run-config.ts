@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OVERLAY_OPAQUE, lgetxattr } from '../kernel/xattr.ts';
-import type { Container } from '../runtime/container.ts';
+import type { Container, IdMapping } from '../runtime/container.ts';
+import { requireMapped, type IdKind } from '../userns/id-maps.ts';
 import type { RunnerOptions } from '../runtime/options.ts';
 import { checkVolumeTargets } from '../volumes/options.ts';
 import { processConfig, type ProcessConfig } from './config.ts';
@@ -25,7 +26,7 @@ export type ProcessFields = Pick<Container, 'command' | 'env' | 'workdir' | 'use
  * store yet — it runs nothing, so it pulls nothing, and there is no config to
  * read: only the command line's part is known.
  */
-export function processForRun(options: RunnerOptions, rootfs: string, image: boolean | 'not pulled'): ProcessFields {
+export function processForRun(options: RunnerOptions, rootfs: string, image: boolean | 'not pulled', idMaps?: Readonly<Record<IdKind, readonly IdMapping[]>>): ProcessFields {
   const ref = options.image ?? DEFAULT_IMAGE;
   const config = image === true ? findImage(ref).config.config : undefined;
   const p: ProcessConfig = processConfig(config, options, options.hostname);
@@ -34,7 +35,14 @@ export function processForRun(options: RunnerOptions, rootfs: string, image: boo
   if (image === 'not pulled') home = undefined;
   else if (p.user !== undefined) {
     const files = image ? imageAccountFiles(pullImage(ref).layers) : rootfsAccountFiles(rootfs);
-    home = files === undefined ? undefined : resolveUser(p.user, files.passwd, files.group).home; // throws one line for an unknown name
+    const resolved = files === undefined ? undefined : resolveUser(p.user, files.passwd, files.group); // throws one line for an unknown name
+    home = resolved?.home;
+    // In a user namespace (chapter 6 on), an id its maps leave out is one line here, not setresuid's EINVAL inside.
+    if (resolved !== undefined && idMaps !== undefined) {
+      const what = options.user !== undefined ? `--user ${options.user}` : `the image's User ${p.user}`;
+      requireMapped('uid', [resolved.uid], idMaps.uid, what);
+      requireMapped('gid', [resolved.gid, ...resolved.groups], idMaps.gid, what);
+    }
   }
   checkVolumeTargets(options.volumes);
   const homeSet = p.env.some((e) => e.startsWith('HOME='));

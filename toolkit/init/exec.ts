@@ -22,12 +22,13 @@ import { processEnv } from '../image/process.ts';
 import { resolveUser } from '../image/users.ts';
 import type { SockFilter } from '../kernel/seccomp.ts';
 import { joinDevicesCgroup } from './stack.ts';
-import type { Container } from '../runtime/container.ts';
+import type { Container, IdMapping } from '../runtime/container.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { stillRuns } from '../runtime/identity.ts';
 import { buildCStage } from '../runtime/nsexec.ts';
 import type { ContainerState } from '../runtime/state.ts';
 import { LineReader } from '../runtime/sync-socket.ts';
+import { requireMapped } from '../userns/id-maps.ts';
 
 const SOURCE = fileURLToPath(new URL('./nsenter.c', import.meta.url));
 
@@ -109,17 +110,12 @@ async function privilegeArgs(state: ContainerState, pid: number): Promise<string
   return args;
 }
 
-/**
- * An id the container's user namespace does not map cannot be taken inside it: setresuid(2) and
- * setresgid(2) fail with EINVAL (user_namespaces(7)). Said in one line here, from the kernel's own
- * /proc/PID/uid_map and gid_map of the container's PID 1, before nsenter joins anything.
- */
-function requireMapped(pid: number, kind: 'uid' | 'gid', ids: readonly number[], spec: string): void {
-  const ranges = fs.readFileSync(`/proc/${pid}/${kind}_map`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
-  const missing = ids.find((id) => !ranges.some(([inside, , count]) => id >= inside && id < inside + count));
-  if (missing === undefined) return;
-  const mapped = ranges.map(([inside, , count]) => `${inside}-${inside + count - 1}`).join(', ');
-  throw new UsageError(`--user ${spec}: ${kind} ${missing} is not mapped in the container's user namespace (its ${kind}_map maps ${mapped}), so set${kind === 'uid' ? 'resuid' : 'resgid'}(2) would fail with EINVAL`);
+/** The container PID 1's /proc/PID/uid_map or gid_map, the kernel's own: "INSIDE OUTSIDE COUNT" a line. */
+function procIdMap(pid: number, kind: 'uid' | 'gid'): IdMapping[] {
+  return fs.readFileSync(`/proc/${pid}/${kind}_map`, 'utf8').trim().split('\n').map((l) => {
+    const [inside = 0, outside = 0, count = 0] = l.trim().split(/\s+/).map(Number);
+    return { inside, outside, count };
+  });
 }
 
 /** Runs `command` in the running container of `state`; resolves to its exit status. */
@@ -137,8 +133,9 @@ export async function execInContainer(state: ContainerState, command: readonly s
   // --user: resolved in the container's own /etc/passwd and /etc/group, as for the image's User (chapter 4).
   const user = options.user !== undefined ? resolveUser(options.user, readContainerFile(pid, 'passwd'), readContainerFile(pid, 'group')) : undefined;
   if (user !== undefined) {
-    requireMapped(pid, 'uid', [user.uid], options.user!);
-    requireMapped(pid, 'gid', [user.gid, ...user.groups], options.user!);
+    // An id the container's user namespace does not map: one line here, not nsenter's bare EINVAL.
+    requireMapped('uid', [user.uid], procIdMap(pid, 'uid'), `--user ${options.user}`);
+    requireMapped('gid', [user.gid, ...user.groups], procIdMap(pid, 'gid'), `--user ${options.user}`);
   }
   const args = [
     ...namespaces.flatMap((ns) => ['--ns', ns]), '--root', `/proc/${pid}/root`, '--cwd', `/proc/${pid}/cwd`,

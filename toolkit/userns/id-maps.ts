@@ -45,7 +45,7 @@ export function refuseHostRoot(kind: IdKind, maps: readonly IdMapping[], allowed
  * user may write without help. Container root must be mapped: nsexec becomes
  * uid and gid 0 inside.
  */
-export function idMapsFor(c: Container, kind: IdKind): readonly IdMapping[] {
+export function idMapsFor(c: Pick<Container, 'uidMap' | 'gidMap'>, kind: IdKind): readonly IdMapping[] {
   const given = kind === 'uid' ? c.uidMap : c.gidMap;
   const maps = given.length > 0 ? given : rootless() ? [{ inside: 0, outside: ownId(kind), count: 1 }] : [mappedRange()];
   if (!maps.some((m) => m.inside === 0)) {
@@ -68,4 +68,16 @@ export function canWriteIdMap(kind: IdKind, maps: readonly IdMapping[]): boolean
 /** A mapping as the command line spells it: INSIDE:OUTSIDE:COUNT. */
 export function spell(m: IdMapping): string {
   return `${m.inside}:${m.outside}:${m.count}`;
+}
+
+/**
+ * Refuses, in one line, an ID that no line of `maps` covers inside: the container cannot take it,
+ * setresuid(2) / setresgid(2) to it fail with EINVAL in that user namespace. `what` names where
+ * the ID came from ("--user 70000").
+ */
+export function requireMapped(kind: IdKind, ids: readonly number[], maps: readonly IdMapping[], what: string): void {
+  const missing = ids.find((id) => !maps.some((m) => id >= m.inside && id < m.inside + m.count));
+  if (missing === undefined) return;
+  const mapped = maps.map((m) => `${m.inside}-${m.inside + m.count - 1}`).join(', ');
+  throw new UsageError(`${what}: ${kind} ${missing} is not mapped in the container's user namespace (its ${kind}_map maps ${mapped}), so set${kind === 'uid' ? 'resuid' : 'resgid'}(2) would fail with EINVAL`);
 }
