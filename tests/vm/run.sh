@@ -6,8 +6,8 @@
 #
 # Settings (environment):
 #   VM_CACHE       the image cache                        (default /var/cache/workbook-vm)
-#   VM_CHAPTERS    chapter numbers to grade               (default "1 2 3 4 5 6": what fits CI's time)
-#   VM_UNTOUCHED   1: also prove the untouched learner files fail (default 0)
+#   VM_CHAPTERS    chapter numbers to grade               (default: every chapter, "1 2 3 4 5 6 7 8 9")
+#   VM_UNTOUCHED   1: also prove the untouched learner files fail, 0: not (default 1)
 #   VM_TIME_SCALE  the grader's time limits × N in the guest (default 6: TCG runs JS ~15× slower)
 #   VM_TIMEOUT     hard limit for the VM, seconds        (default 1080)
 #   VM_MEMORY      guest RAM, MiB                         (default 4096)
@@ -26,8 +26,8 @@ PROJECT=$(cd "$HERE/../.." && pwd)
 CACHE=${VM_CACHE:-/var/cache/workbook-vm}
 LIMIT=${VM_TIMEOUT:-1080}
 MEMORY=${VM_MEMORY:-4096}
-CHAPTERS=${VM_CHAPTERS:-1 2 3 4 5 6}
-UNTOUCHED=${VM_UNTOUCHED:-0}
+CHAPTERS=${VM_CHAPTERS:-1 2 3 4 5 6 7 8 9}
+UNTOUCHED=${VM_UNTOUCHED:-1}
 
 [ "$(id -u)" = 0 ] || die "needs root (mmdebstrap builds a system image)"
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] || die "amd64 only (qemu-system-x86_64, this machine's Node and node_modules in the guest)"
