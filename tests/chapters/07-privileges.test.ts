@@ -271,19 +271,26 @@ describe('chapter 7: privileges', SLOW, () => {
     });
   });
 
-  test.skipIf(devicesParent() === null)('mknod of a host device is refused: the devices cgroup allows only the nodes of /dev (cgroup v1)', async () => {
-    // As the host's root (--userns host), with CAP_MKNOD: in a user namespace the kernel refuses every mknod of a device anyway.
-    const ran = await hostEscapeProbe();
-    const s = await hostUsers();
-    const list = s.devicesList ?? '';
-    const lines = list.trim().split('\n').filter(Boolean).sort();
-    const want = [...deviceAllowList()].sort();
-    check(probes(ran).mknod === 'EPERM' && JSON.stringify(lines) === JSON.stringify(want), {
-      expected: `with --userns host and CAP_MKNOD, mknod /dev/.probe-kmsg c 1 11 fails with EPERM; the container's devices.list is exactly: ${want.join(', ')}`,
-      seen: `probe (--userns host): mknod ${probes(ran).mknod ?? `? (${described(ran)})`}; devices cgroup ${s.devCgroup ?? '?'}: ${shown(lines.join(', '))}`,
-      hint: 'write "a" to devices.deny, each allow line to devices.allow, and the pid to cgroup.procs (TODO 7.9)',
+  // Only where a v1 devices controller is mounted. On cgroup v2 (the learners' VM) there are no
+  // devices files: the same list would be a BPF_PROG_TYPE_CGROUP_DEVICE program, which the lesson
+  // explains and the workbook does not build, so step 7.9 does nothing there. The check is then not
+  // part of the chapter, rather than skipped: a skipped check counts as not passed, and chapter 7
+  // could never pass on v2.
+  if (devicesParent() !== null) {
+    test('mknod of a host device is refused: the devices cgroup allows only the nodes of /dev (cgroup v1)', async () => {
+      // As the host's root (--userns host), with CAP_MKNOD: in a user namespace the kernel refuses every mknod of a device anyway.
+      const ran = await hostEscapeProbe();
+      const s = await hostUsers();
+      const list = s.devicesList ?? '';
+      const lines = list.trim().split('\n').filter(Boolean).sort();
+      const want = [...deviceAllowList()].sort();
+      check(probes(ran).mknod === 'EPERM' && JSON.stringify(lines) === JSON.stringify(want), {
+        expected: `with --userns host and CAP_MKNOD, mknod /dev/.probe-kmsg c 1 11 fails with EPERM; the container's devices.list is exactly: ${want.join(', ')}`,
+        seen: `probe (--userns host): mknod ${probes(ran).mknod ?? `? (${described(ran)})`}; devices cgroup ${s.devCgroup ?? '?'}: ${shown(lines.join(', '))}`,
+        hint: 'write "a" to devices.deny, each allow line to devices.allow, and the pid to cgroup.procs (TODO 7.9)',
+      });
     });
-  });
+  }
 
   test('/dev holds only null, zero, full, random, urandom, tty, the std* links, pts and shm', async () => {
     const s = await defaults();
