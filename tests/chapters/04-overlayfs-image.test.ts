@@ -40,7 +40,7 @@ beforeAll(() => {
   cmdTag = tag();
   umoci = buildUmociImage(path.join(tempDir('layout'), 'oci'), 'hello', ROOTFS, { env: ['HELLO=world'], cmd: ['/bin/sleep', cmdTag] });
   ref = `${umoci.layout}:${umoci.tag}`;
-}, 120_000);
+}, 120_000 * TIME_SCALE);
 
 const containersBefore = new Set(fs.existsSync(CONTAINERS_DIR) ? fs.readdirSync(CONTAINERS_DIR) : []);
 

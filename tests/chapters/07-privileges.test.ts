@@ -16,7 +16,7 @@ import path from 'node:path';
 import { beforeEach, describe, test } from 'vitest';
 import { check as checkThat, shown, type Verdict } from '../support/check.ts';
 import { diagnose } from '../support/observe.ts';
-import { Running, TARGET, described, runChapter as runAny, type Ran } from '../support/container.ts';
+import { Running, TARGET, TIME_SCALE, described, runChapter as runAny, type Ran } from '../support/container.ts';
 import { processesWith, settle } from '../support/host.ts';
 import { chapterFile, findChapter } from '../../toolkit/chapters.ts';
 import { capabilityNames, hex, lastCapability } from '../../toolkit/kernel/capabilities.ts';
@@ -31,7 +31,8 @@ import { CLONE, deniedNumbers } from '../../toolkit/security/syscalls.ts';
 const DOCKER_CAPS = 0xa80425fbn;
 /** A container start took 8–12 s on this 2-core machine under a load of 20: room for that. */
 const START_MS = 40_000;
-const SLOW = { timeout: 180_000 };
+/** Each check's own limit, stretched with WORKBOOK_TIME_SCALE as vitest's defaults are (tests/vitest.config.ts). */
+const SLOW = { timeout: 180_000 * TIME_SCALE };
 /** Inheritable and ambient capabilities the runner is started with, to see they do not leak through (CAP_NET_ADMIN, CAP_SYS_MODULE, CAP_SYS_ADMIN). */
 const LEAKY = ['setpriv', '--inh-caps=+net_admin,+sys_module,+sys_admin', '--ambient-caps=+net_admin,+sys_module,+sys_admin', '--'];
 /** No user namespace: root inside is the host's root, held back by chapter 7's walls alone. */

@@ -92,7 +92,7 @@ beforeAll(async () => {
     },
   });
   fronts.push(storageHost, redirecting, tamper);
-}, 60_000);
+}, 60_000 * TIME_SCALE);
 
 afterAll(async () => {
   for (const f of fronts) await f.stop();
