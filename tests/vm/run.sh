@@ -7,6 +7,7 @@
 # Settings (environment):
 #   VM_CACHE       the image cache                        (default /var/cache/workbook-vm)
 #   VM_CHAPTERS    chapter numbers to grade               (default: every chapter, "1 2 3 4 5 6 7 8 9")
+#   VM_SOLUTIONS   1: grade the reference solutions, 0: not (default 1)
 #   VM_UNTOUCHED   1: also prove the untouched learner files fail, 0: not (default 1)
 #   VM_TIME_SCALE  the grader's time limits × N in the guest (default 6: TCG runs JS ~15× slower)
 #   VM_TIMEOUT     hard limit for the VM, seconds        (default 1080)
@@ -27,6 +28,7 @@ CACHE=${VM_CACHE:-/var/cache/workbook-vm}
 LIMIT=${VM_TIMEOUT:-1080}
 MEMORY=${VM_MEMORY:-4096}
 CHAPTERS=${VM_CHAPTERS:-1 2 3 4 5 6 7 8 9}
+SOLUTIONS=${VM_SOLUTIONS:-1}
 UNTOUCHED=${VM_UNTOUCHED:-1}
 
 [ "$(id -u)" = 0 ] || die "needs root (mmdebstrap builds a system image)"
@@ -84,6 +86,7 @@ tar -C "$PROJECT" --exclude=node_modules/.cache --exclude=node_modules/.vite --e
 {
   printf 'VM_TIME_SCALE=%q\n' "${VM_TIME_SCALE:-6}"
   printf 'VM_CHAPTERS=%q\n' "$CHAPTERS"
+  printf 'VM_SOLUTIONS=%q\n' "$SOLUTIONS"
   printf 'VM_UNTOUCHED=%q\n' "$UNTOUCHED"
 } > "$P/.vm-settings"
 truncate -s 3G "$TMP/project.img"
@@ -133,4 +136,5 @@ if [ "$verdict" != 0 ]; then
   grep -E '^VM-LOG ' "$log" | tail -n 150
   die "FAILED: the guest reported failures (VM-FAIL lines above)"
 fi
-say "passed: provisioned twice, chapters $CHAPTERS graded in the VM ($vm_wall s of it in the VM, which used $vm_cpu s of CPU; total $(( $(date +%s) - started )) s)"
+what="chapters $CHAPTERS:$([ "$SOLUTIONS" = 1 ] && echo ' the reference solutions pass')$([ "$SOLUTIONS$UNTOUCHED" = 11 ] && echo ',')$([ "$UNTOUCHED" = 1 ] && echo ' the untouched learner files fail')"
+say "passed: provisioned twice, $what in the VM ($vm_wall s of it in the VM, which used $vm_cpu s of CPU; total $(( $(date +%s) - started )) s)"
