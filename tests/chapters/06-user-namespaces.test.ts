@@ -387,7 +387,7 @@ class RootlessUser {
 
   async run(args: readonly string[], extraEnv: Record<string, string> = {}, chapter = 6): Promise<Ran> {
     const run = this.start(args, extraEnv, chapter);
-    const timer = setTimeout(() => run.process.kill('SIGKILL'), 20000);
+    const timer = setTimeout(() => run.process.kill('SIGKILL'), 20000 * TIME_SCALE);
     const ran = await run.done;
     clearTimeout(timer);
     return ran;

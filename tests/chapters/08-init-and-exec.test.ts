@@ -11,7 +11,7 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { check, shown } from '../support/check.ts';
-import { Running, described, runChapter, type Ran } from '../support/container.ts';
+import { Running, TIME_SCALE, described, runChapter, type Ran } from '../support/container.ts';
 import { hostNamespace, settle, untilHandled } from '../support/host.ts';
 import { PROJECT, RUN_DIR } from '../../toolkit/paths.ts';
 
@@ -165,7 +165,7 @@ describe('chapter 8: PID 1 and exec', () => {
       if (await run.waitFor(`got-${n}`, got.length === names.indexOf(n) ? 5000 : 1000)) got.push(n);
     }
     if (pid1 !== null) process.kill(pid1, 'SIGTERM');
-    const timer = setTimeout(() => run.kill('SIGKILL'), 10000);
+    const timer = setTimeout(() => run.kill('SIGKILL'), 10000 * TIME_SCALE);
     const ran = await run.done;
     clearTimeout(timer);
     const missing = names.filter((n) => !got.includes(n));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
+import { TIME_SCALE } from './container.ts';
 
 export interface HostSnapshot {
   hostname: string;
@@ -64,12 +65,13 @@ export function processesWith(command: string): number[] {
 }
 
 /**
- * Reads `read()` every 20 ms until `enough` says so or `ms` have passed, and returns the last
- * reading: processes take a moment to appear after a fork, and to vanish after a kill.
+ * Reads `read()` every 20 ms until `enough` says so or `ms` × WORKBOOK_TIME_SCALE have passed, and
+ * returns the last reading: processes take a moment to appear after a fork, and to vanish after a
+ * kill — longer under software emulation (the learners' VM test), where 50 orphans take more than 10 s to go.
  */
 export async function settle<T>(read: () => T, enough: (value: T) => boolean, ms = 2000): Promise<T> {
   let value = read();
-  for (const deadline = Date.now() + ms; !enough(value) && Date.now() < deadline; value = read()) {
+  for (const deadline = Date.now() + ms * TIME_SCALE; !enough(value) && Date.now() < deadline; value = read()) {
     await new Promise((r) => setTimeout(r, 20));
   }
   return value;
