@@ -89,7 +89,7 @@ async function observe(args: readonly string[], command: string): Promise<{ seen
   const run = new Running(4, args);
   let ended = false;
   void run.done.then(() => (ended = true));
-  const pids = await settle(() => processesWith(command), (p) => p.length > 0 || ended, 20_000 * TIME_SCALE);
+  const pids = await settle(() => processesWith(command), (p) => p.length > 0 || ended, 20_000);
   const seen = pids.length === 1 ? look(pids[0]!) : undefined;
   for (const pid of pids) process.kill(pid, 'SIGKILL'); // the container's own process: found by its unique command line
   if (pids.length === 0) run.kill('SIGKILL');
@@ -154,7 +154,7 @@ describe('given: the image\'s configuration (toolkit/image/config.ts, applied by
     // A change of credentials clears PR_SET_PDEATHSIG (prctl(2)); toolkit/image/process.ts must set it again.
     const t = tag();
     const run = new Running(4, ['--image', ref, '--user', '4242:4242', '--', '/bin/sleep', t]);
-    const before = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length > 0, 20_000 * TIME_SCALE);
+    const before = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length > 0, 20_000);
     const uid = before.length === 1 ? look(before[0]!)?.uid : undefined;
     const exited = new Promise((resolve) => run.process.once('exit', resolve)); // not 'close': a surviving container keeps the pipes open
     run.kill('SIGKILL');
@@ -213,7 +213,7 @@ describe('chapter 4: volumes, for state that outlives the container', () => {
     const run = new Running(4, ['--name', name, '--volume', `${host}:/var/lib/data`, '/bin/sh', '-c', script]);
     let ended = false;
     void run.done.then(() => (ended = true));
-    const pids = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length > 0 || ended, 20_000 * TIME_SCALE);
+    const pids = await settle(() => processesWith(`/bin/sleep ${t}`), (p) => p.length > 0 || ended, 20_000);
     const seen = pids.length === 1 ? look(pids[0]!) : undefined;
     const id = findContainer(name);
     const upper = id ? path.join(CONTAINERS_DIR, id, 'upper') : undefined;

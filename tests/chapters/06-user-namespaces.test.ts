@@ -287,7 +287,7 @@ describe('chapter 6: user namespaces', () => {
         const mapped = (uid: number) => uid === user.uid || (uid >= MAPPED && uid < MAPPED + 65536) || (uid >= 200000 && uid < 265536) || (uid >= GRANT.first && uid < GRANT.first + GRANT.count);
         // A runner's esbuild service ends on its own once the runner has gone: give it a moment —
         // on a loaded machine more than settle()'s 2 s (the selftest saw four still there); it ends as soon as they are gone.
-        const procs = await settle(() => hostProcesses().filter((p) => mapped(p.uid)), (v) => v.length === 0, 10_000 * TIME_SCALE);
+        const procs = await settle(() => hostProcesses().filter((p) => mapped(p.uid)), (v) => v.length === 0, 10_000);
         const dirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('workbook-userns-'));
         const states = [...statesIn(RUN_DIR), ...statesIn(user.runDir)].filter((s) => s.chapterFile.includes('06-user-namespaces'));
         const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('workbook-userns-') || l.split(' ')[4]?.startsWith(ROOTFS));

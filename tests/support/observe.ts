@@ -38,10 +38,10 @@ export class Observed {
       o.ran = ran;
     });
     // Below the hook's own limit (60 s × WORKBOOK_TIME_SCALE), so a start that never comes fails the checks, not the suite.
-    const found = await settle(() => processesWith(sleep), (pids) => pids.length > 0 || ended, 50_000 * TIME_SCALE);
+    const found = await settle(() => processesWith(sleep), (pids) => pids.length > 0 || ended, 50_000);
     // The script echoes its last line before it execs the sleep: once the sleep runs, that line is a pipe's
     // read away. A file that prints elsewhere (a cheater's setup code, whose stdout goes to stderr) waits no longer.
-    if (script !== null && found.length > 0) await settle(() => o.run.stdout.includes(done), (arrived) => arrived || ended, 5_000 * TIME_SCALE);
+    if (script !== null && found.length > 0) await settle(() => o.run.stdout.includes(done), (arrived) => arrived || ended, 5_000);
     o.pid = ended ? null : (found[0] ?? null);
     return o;
   }
