@@ -113,7 +113,9 @@ for p in $ARM64_PARTS; do
         [ -n "$pid" ] || { echo "the container's sleep never started"; cat /tmp/ch7.out; kill "$runner" 2>/dev/null; return 1; }
         status=$(grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff):' "/proc/$pid/status" | tr '\t\n' '  ')
         echo "outside, /proc/$pid/status: $status"
-        kill "$pid"; wait "$runner"
+        # SIGKILL: the container's PID 1 (busybox sh execs its last command) takes no other signal
+        # from outside its namespace without a handler (pid_namespaces(7)).
+        kill -KILL "$pid"; wait "$runner"
         cat /tmp/ch7.out
         unconfined=$(node toolkit/run.mjs toolkit/cli/chapter.ts 7 --solution --network none --userns host --security-opt seccomp=unconfined -- \
           sh -c 'unshare -U true; echo "unshare -U: exit $?"' 2>&1)
