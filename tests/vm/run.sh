@@ -10,7 +10,7 @@
 #   VM_SOLUTIONS   1: grade the reference solutions, 0: not (default 1)
 #   VM_UNTOUCHED   1: also prove the untouched learner files fail, 0: not (default 1)
 #   VM_TIME_SCALE  the grader's time limits × N in the guest (default 6: TCG runs JS ~15× slower)
-#   VM_TIMEOUT     hard limit for the VM, seconds        (default 1620: CI's 30 min less the image build)
+#   VM_TIMEOUT     hard limit for the VM, seconds        (default 3600: every chapter and the untouched proof; CI sets its own)
 #   VM_MEMORY      guest RAM, MiB                         (default 4096)
 #   VM_CONSOLE_LOG a file to keep the guest's whole console output in (default: none kept)
 # Needs root, amd64, and `npm ci` done in this checkout (the guest gets its node_modules).
@@ -25,7 +25,7 @@ die() { echo "test:vm: $*" >&2; exit 1; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROJECT=$(cd "$HERE/../.." && pwd)
 CACHE=${VM_CACHE:-/var/cache/workbook-vm}
-LIMIT=${VM_TIMEOUT:-1620}
+LIMIT=${VM_TIMEOUT:-3600}
 MEMORY=${VM_MEMORY:-4096}
 CHAPTERS=${VM_CHAPTERS:-1 2 3 4 5 6 7 8 9}
 SOLUTIONS=${VM_SOLUTIONS:-1}
