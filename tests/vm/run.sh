@@ -136,5 +136,10 @@ if [ "$verdict" != 0 ]; then
   grep -E '^VM-LOG ' "$log" | tail -n 150
   die "FAILED: the guest reported failures (VM-FAIL lines above)"
 fi
-what="chapters $CHAPTERS:$([ "$SOLUTIONS" = 1 ] && echo ' the reference solutions pass')$([ "$SOLUTIONS$UNTOUCHED" = 11 ] && echo ',')$([ "$UNTOUCHED" = 1 ] && echo ' the untouched learner files fail')"
+# Plain ifs: an assignment's status is its last $(…)'s, and a false `[ ] && echo` there ended the
+# script under set -e, silently, after the guest had passed (VM_UNTOUCHED=0).
+parts=()
+if [ "$SOLUTIONS" = 1 ]; then parts+=('the reference solutions pass'); fi
+if [ "$UNTOUCHED" = 1 ]; then parts+=('the untouched learner files fail'); fi
+what="chapters $CHAPTERS: $(IFS=,; echo "${parts[*]:-nothing graded}" | sed 's/,/, /g')"
 say "passed: provisioned twice, $what in the VM ($vm_wall s of it in the VM, which used $vm_cpu s of CPU; total $(( $(date +%s) - started )) s)"
