@@ -30,15 +30,9 @@ say() { echo "arm64-guest: [guest $(cut -d' ' -f1 /proc/uptime) s] $*"; }
 # shellcheck source=/dev/null
 . /etc/arm64-guest.env
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /run /tmp
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755 tmpfs /run
-chmod 1777 /tmp
-mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+# shellcheck source=../support/guest-init.sh
+. /guest-init.sh
+guest_mounts
 insmod /lib/modules/overlay.ko || echo "ARM64-GUEST-ERROR insmod overlay.ko failed"
 ip link set lo up 2>/dev/null
 hostname arm64-guest

@@ -159,10 +159,9 @@ printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$R/etc/hosts"
   printf 'ARM64_SCALE=%q\n' "$SCALE"
   printf 'ARM64_TEST_TIMEOUT=%q\n' "$(( 60000 * SCALE ))"
 } > "$R/etc/arm64-guest.env"
-cp "$HERE/init.sh" "$R/init"
-chmod 755 "$R/init"
-
-(cd "$R" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) > "$TMP/initrd"
+# shellcheck source=../support/guest-init.sh
+. "$HERE/../support/guest-init.sh"
+pack_initramfs "$R" "$HERE/init.sh" "$TMP/initrd"
 rm -rf "$R"
 say "initramfs: $(( $(stat -c %s "$TMP/initrd") / 1048576 )) MiB, uncompressed"
 

@@ -32,15 +32,9 @@ say() { echo "v2-guest: [guest $(cut -d' ' -f1 /proc/uptime) s] $*"; }
 # shellcheck source=/dev/null
 . /etc/v2-guest.env
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /run /tmp
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755 tmpfs /run
-chmod 1777 /tmp
-mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+# shellcheck source=../support/guest-init.sh
+. /guest-init.sh
+guest_mounts
 ip link set lo up 2>/dev/null
 hostname v2-guest
 

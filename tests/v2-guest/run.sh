@@ -137,10 +137,9 @@ printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$R/etc/hosts"
   printf 'V2_VITEST_ARGS=%q\n' "${V2_GUEST_VITEST_ARGS:-}"
   printf 'V2_DIAG=%q\n' "${V2_GUEST_DIAG:-0}"
 } > "$R/etc/v2-guest.env"
-cp "$HERE/init.sh" "$R/init"
-chmod 755 "$R/init"
-
-(cd "$R" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) > "$TMP/initrd"
+# shellcheck source=../support/guest-init.sh
+. "$HERE/../support/guest-init.sh"
+pack_initramfs "$R" "$HERE/init.sh" "$TMP/initrd"
 rm -rf "$R"
 say "initramfs: $(( $(stat -c %s "$TMP/initrd") / 1048576 )) MiB, uncompressed"
 
