@@ -52,6 +52,8 @@ let storageHost: Front; // 127.0.0.2: where the front redirects blob downloads
 let redirecting: Front; // in front of the token registry, answers blob GETs with 307 to storageHost
 let tamper: Front; // in front of the anonymous registry: corrupts, dribbles, lies, oversizes
 const fronts: Front[] = [];
+/** docker-registry's start, stretched on a slow machine (the VM under software emulation) as the hooks are. */
+const startLimitMs = 10_000 * TIME_SCALE;
 let webDigest = '';
 let demoDigest = '';
 let web: Manifest;
@@ -60,14 +62,14 @@ let demo: Manifest;
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), `workbook-registrytest-${process.pid}-`));
   // A storage the selftest seeded once for all its runs (support/registry-seed.ts), or one of our own.
-  anon = await startRegistry(SEEDED_STORAGE !== undefined ? { storage: SEEDED_STORAGE } : {});
+  anon = await startRegistry({ ...(SEEDED_STORAGE !== undefined ? { storage: SEEDED_STORAGE } : {}), startLimitMs });
   if (SEEDED_STORAGE === undefined) seedSuiteRegistry(anon.host, scratch);
 
   const htpasswd = path.join(scratch, 'htpasswd');
   fs.writeFileSync(htpasswd, HTPASSWD);
-  basic = await startRegistry({ storage: anon.storage, auth: { kind: 'htpasswd', file: htpasswd } });
+  basic = await startRegistry({ storage: anon.storage, startLimitMs, auth: { kind: 'htpasswd', file: htpasswd } });
   tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
-  tokened = await startRegistry({ storage: anon.storage, auth: { kind: 'token', realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: tokens.certFile } });
+  tokened = await startRegistry({ storage: anon.storage, startLimitMs, auth: { kind: 'token', realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: tokens.certFile } });
   storageHost = await startFront({ upstream: anon.host, listen: '127.0.0.2' });
   redirecting = await startFront({ upstream: tokened.host, redirectBlobsTo: `http://${storageHost.host}` });
 
@@ -126,7 +128,7 @@ async function pull(ref: string, store: string, creds?: string, registry: Regist
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * TIME_SCALE);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
   clearTimeout(timer);
   // The registry logs a request once it has answered it; give the last line a moment to arrive.
@@ -219,7 +221,7 @@ async function lifecycle(command: 'stop' | 'rm', args: readonly string[], env: N
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * TIME_SCALE);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, sig) => resolve([c, sig])));
   clearTimeout(timer);
   return { code, signal, stdout, stderr };
@@ -246,7 +248,7 @@ describe('given: --explain', () => {
     const ref = `${anon.host}/workbook/demo:latest`;
     const before = anon.accessLog().length;
     const run = new Running(9, ['--explain', '--init', '--image', ref], [], { env: { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS, FORCE_COLOR: '0' } });
-    const timer = setTimeout(() => run.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => run.kill('SIGKILL'), 30_000 * TIME_SCALE);
     const ran = await run.done;
     clearTimeout(timer);
     // The registry logs a request once answered: a moment for a late line.
@@ -320,7 +322,7 @@ describe('chapter 9: registry', () => {
     const ref = `${anon.host}/workbook/multi:latest`;
     // --network none: reading a file needs no bridge (the every-wall check below has one).
     const run = new Running(9, ['--network', 'none', '--image', ref, '--', '/bin/cat', '/etc/platform'], [], { env: { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS } });
-    const timer = setTimeout(() => run.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => run.kill('SIGKILL'), 30_000 * TIME_SCALE);
     const ran = await run.done;
     clearTimeout(timer);
     const platform = formatPlatform(hostPlatform());
@@ -339,7 +341,7 @@ describe('chapter 9: registry', () => {
     // One pull at a time into the store (the two runs of cmd/exec would pull it together), then the runs side by side.
     const started = async (args: string[]) => {
       const run = new Running(9, ['--network', 'none', ...args], [], { env });
-      const timer = setTimeout(() => run.kill('SIGKILL'), 45_000);
+      const timer = setTimeout(() => run.kill('SIGKILL'), 45_000 * TIME_SCALE);
       void run.done.then(() => clearTimeout(timer));
       return run;
     };
@@ -360,7 +362,7 @@ describe('chapter 9: registry', () => {
       seen: `cmd/exec: ${seenBare ? shown(seenBare) : described(a)}; with 43: ${seenArgs ? shown(seenArgs) : described(b)}; cmd/shell: ${seenShell ? shown(seenShell) : described(c)}, stdout ${shown(c.stdout)}`,
       hint: blame({ ...a, stderr: a.stderr + c.stderr }, 'the runner reads Entrypoint and Cmd from the config blob the pull stored (toolkit/image/config.ts): pullImage (TODO 9.7) downloads the config the manifest names and hands it to installImage()'),
     });
-  });
+  }, 120_000 * TIME_SCALE); // a pull, then three starts, two at a time: more than one start's limit under emulation
 
   test('the pulled image runs with every wall: -d --name web -m 512m --cpus 2 -p PORT:80 --init, as docker run does', async () => {
     const s = newStore();
@@ -370,7 +372,7 @@ describe('chapter 9: registry', () => {
     const env = { ...process.env, WORKBOOK_LIB_DIR: s, WORKBOOK_ROOTFS: ROOTFS };
     const before = anon.accessLog().length;
     const start = new Running(9, ['-d', '--name', name, '-m', '512m', '--cpus', '2', '-p', `${port}:80`, '--init', '--image', ref, '--', 'httpd', '-f', '-p', '80', '-h', '/var/www'], [], { env });
-    const timer = setTimeout(() => start.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => start.kill('SIGKILL'), 60_000 * TIME_SCALE);
     const started = await start.done;
     clearTimeout(timer);
     const id = started.stdout.trim();
@@ -407,7 +409,7 @@ describe('chapter 9: registry', () => {
       seen: `start: ${described(started)}; layers fetched: ${fetched.map(short).join(', ') || 'none'}; page: ${text ? shown(text) : `none (${failure || 'no PID'})`}; uid on the host: ${uid ?? '?'}; CapBnd ${capBnd ?? '?'}, Seccomp ${seccomp ?? '?'}; limits: ${JSON.stringify(limits)}; stop: ${described(stop)}`,
       hint: blame(started, 'pull() runs before anything else (docker run pulls first); then chapters 2–8 make the container around the pulled layers: npm run chapter 9 -- --explain'),
     });
-  });
+  }, 120_000 * TIME_SCALE); // a pull and a detached start (60 s), then the page (20 s) and the walls: more than vitest's default
 
   test('bearer token auth: 401 with WWW-Authenticate: Bearer → a token from the realm, with the credentials → the pull', async () => {
     const s = newStore();

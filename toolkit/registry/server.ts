@@ -30,6 +30,8 @@ export interface RegistryOptions {
   /** Blobs and repositories; default a fresh temporary folder. Several registries may serve one storage. */
   storage?: string;
   auth?: RegistryAuth;
+  /** How long docker-registry may take to answer /v2/ (ms, default 10 s); a slow machine's grader stretches it. */
+  startLimitMs?: number;
 }
 
 export interface AccessLogLine {
@@ -104,7 +106,8 @@ async function startOnce(options: RegistryOptions): Promise<Registry> {
   };
 
   // Ready when /v2/ answers (200, or 401 with auth) as a registry does, while our process lives.
-  for (const deadline = Date.now() + 10000; ;) {
+  const limit = options.startLimitMs ?? 10000;
+  for (const deadline = Date.now() + limit; ;) {
     const dead = spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
     if (!dead) {
       const res = await fetch(`http://${host}/v2/`).catch(() => undefined);
@@ -116,7 +119,7 @@ async function startOnce(options: RegistryOptions): Promise<Registry> {
       if (!dead) child.kill('SIGKILL');
       await stop();
       const why = (spawnError as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'setpriv or docker-registry is not installed (apt-get install docker-registry util-linux)'
-        : dead ? (out.trim().split('\n').at(-1) ?? 'it exited') : 'no answer within 10 s';
+        : dead ? (out.trim().split('\n').at(-1) ?? 'it exited') : `no answer within ${Math.round(limit / 1000)} s`;
       throw new RegistryError(`docker-registry did not start on ${host}: ${why}`);
     }
     await new Promise((r) => setTimeout(r, 50));
