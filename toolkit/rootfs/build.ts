@@ -71,12 +71,30 @@ export function readStamp(rootfs: string): string | null {
 function stampFor(busybox: string): string {
   const hash = crypto.createHash('sha256');
   hash.update(`recipe ${RECIPE_VERSION}\n`);
-  hash.update(fs.readFileSync(busybox));
-  hash.update(fs.readFileSync(BREAKOUT_C));
-  hash.update(fs.readFileSync(SETUID_PROBE_C));
-  hash.update(fs.readFileSync(ESCAPE_PROBE_C));
-  hash.update(fs.readFileSync(fileURLToPath(import.meta.url)));
+  for (const file of [busybox, BREAKOUT_C, SETUID_PROBE_C, ESCAPE_PROBE_C, fileURLToPath(import.meta.url)]) hashInto(hash, file);
   return `workbook-rootfs ${hash.digest('hex').slice(0, 16)}`;
+}
+
+const chunk = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Feeds a file to the hash through one small reused buffer: the same digest
+ * as the whole file at once, without a fresh 2 MB buffer for busybox, whose
+ * first touch of each page (a page fault apiece) cost more than the hashing
+ * itself — 12 ms against 2.3 ms per start, measured here. read(2) with a
+ * 64 KiB buffer, until it returns 0 (end of file).
+ */
+function hashInto(hash: crypto.Hash, file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const got = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (got === 0) return;
+      hash.update(chunk.subarray(0, got));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function populate(root: string, busybox: string, stamp: string): void {
