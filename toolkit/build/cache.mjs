@@ -21,7 +21,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,8 +36,8 @@ export const CACHE_DIR = process.getuid?.() === 0
   : path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? '/tmp', '.cache'), 'workbook');
 
 /**
- * How this file builds is part of every build's key (its own text and
- * esbuild's version): change either and old builds are simply not found.
+ * How this file builds is part of every build's key (its own text,
+ * esbuild's version and Node's): change any and old builds are simply not found.
  */
 const RECIPE = `workbook-build ${sha256(fs.readFileSync(fileURLToPath(import.meta.url)))}`;
 
@@ -64,7 +64,7 @@ const RECIPE = `workbook-build ${sha256(fs.readFileSync(fileURLToPath(import.met
 export async function cachedBuild(spec) {
   const record = path.join(CACHE_DIR, `${spec.name}.json`);
   const esbuildVersion = JSON.parse(fs.readFileSync(path.join(PROJECT, 'node_modules/esbuild/package.json'), 'utf8')).version;
-  const key = sha256(`${RECIPE}\nesbuild ${esbuildVersion}\n${spec.identity}`);
+  const key = sha256(`${RECIPE}\nesbuild ${esbuildVersion}\nnode ${process.version}\n${spec.identity}`);
   const known = spec.known ?? new Map();
   const cached = fresh(record, key, known);
   if (cached) return cached;
@@ -198,17 +198,42 @@ function pruneOlder(name, keep) {
  * __toESM): 36 modules importing node:fs made 36 copies of ~100 properties,
  * ~20 ms of the child stage's start. Here every import of a builtin goes
  * through one small module of the bundle that makes that copy once.
+ *
+ * And that copy is of a stand-in whose properties load the builtin when
+ * first read: the child stage bundles whole chapter files, whose host-side
+ * steps (never called in the child) import node:crypto and
+ * node:child_process (with net and streams), ~15 ms of the chapter-6 child
+ * stage's start for modules it never uses. The stand-in's property names are
+ * this Node's own (the build's key names the Node version, so a build is
+ * never run by another one).
  * @returns {import('esbuild').Plugin}
  */
 function builtinsOnce() {
+  const require = createRequire(import.meta.url);
   return {
     name: 'builtins-once',
     setup(b) {
-      b.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
+      // An importer's node:X → the bundle's one module for it → its stand-in → Node's own (external).
+      const next = /** @type {Record<string, string>} */ ({ builtin: 'lazy', lazy: '' });
+      b.onResolve({ filter: /^node:/ }, (args) => {
+        const namespace = next[args.namespace] ?? 'builtin';
+        return namespace === '' ? { path: args.path, external: true } : { path: args.path, namespace };
+      });
       b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
         contents: `import m from ${JSON.stringify(args.path)};\nexport * from ${JSON.stringify(args.path)};\nexport default m;\n`,
         loader: 'js',
       }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+        const names = Object.getOwnPropertyNames(require(args.path)).filter((name) => name !== 'default');
+        return {
+          contents: [
+            'let loaded;',
+            `const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+            `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
     },
   };
 }
