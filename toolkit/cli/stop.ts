@@ -4,7 +4,7 @@
  */
 import chalk from 'chalk';
 import { findRunning } from '../lifecycle/records.ts';
-import { DEFAULT_GRACE_SECONDS, stopContainer } from '../lifecycle/stop.ts';
+import { DEFAULT_GRACE_SECONDS, killedHow, stopContainer } from '../lifecycle/stop.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { parsePositiveInteger, shown } from '../runtime/options.ts';
 import { runLifecycleCommand } from './lifecycle-command.ts';
@@ -31,7 +31,7 @@ runLifecycleCommand('usage: npm run stop NAME… [-- -t SECONDS]', async (argv) 
   });
   for (const state of states) {
     const how = await stopContainer(state, grace);
-    console.log(how === 'stopped' ? state.container.name : `${state.container.name} ${chalk.yellow(`(killed: still running ${grace} s after SIGTERM)`)}`);
+    console.log(how === 'stopped' ? state.container.name : `${state.container.name} ${chalk.yellow(`(${killedHow(grace)})`)}`);
   }
   return 0;
 });

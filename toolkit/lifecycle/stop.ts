@@ -14,6 +14,10 @@ const SIGTERM = 15;
 
 export type StopResult = 'stopped' | 'killed';
 
+/** What `stop` says of a kill. -t 0 is docker's "no grace": SIGKILL follows SIGTERM at once, nothing was outlived. */
+export const killedHow = (graceSeconds: number) =>
+  graceSeconds === 0 ? 'killed: SIGKILL right after SIGTERM, as -t 0 asks' : `killed: still running ${graceSeconds} s after SIGTERM`;
+
 export async function stopContainer(state: ContainerState, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<StopResult> {
   const signal = (n: number) => (state.process ? killIfStillRuns(state.process, n) : false);
   signal(SIGTERM);
