@@ -90,7 +90,15 @@ describe('users: resolved in the image\'s /etc/passwd and /etc/group', () => {
   test('unknown names are one line', () => {
     expect(() => resolveUser('alice', passwd, group)).toThrow(/unable to find user alice: no matching entry in the image's \/etc\/passwd/);
     expect(() => resolveUser('www:wheel', passwd, group)).toThrow(/unable to find group wheel/);
+    // A number past the 32-bit ID range is no name to look up: say the range.
+    expect(() => resolveUser('99999999999', passwd, group)).toThrow(/^uid 99999999999 is out of range \(0\.\.4294967294\)$/);
+    expect(() => resolveUser('0:4294967295', passwd, group)).toThrow(/^gid 4294967295 is out of range \(0\.\.4294967294\)$/);
     expect(() => resolveUser('www', null, null)).toThrow(/the image has no \/etc\/passwd/);
+  });
+  test('a number past 4294967294 is out of range, not a name to look up', () => {
+    expect(() => resolveUser('99999999999', passwd, group)).toThrow(/^uid 99999999999 is out of range \(0\.\.4294967294\)$/);
+    expect(() => resolveUser('www:4294967295', passwd, group)).toThrow(/^gid 4294967295 is out of range \(0\.\.4294967294\)$/);
+    expect(resolveUser('4294967294', passwd, group)).toMatchObject({ uid: 4294967294 });
   });
 });
 

@@ -43,6 +43,9 @@ const MAX_ID = 2 ** 32 - 2;
 
 const id = (text: string | undefined): number | undefined => (text !== undefined && /^\d+$/.test(text) && Number(text) <= MAX_ID ? Number(text) : undefined);
 
+/** A number past MAX_ID is no name to look up: it is a value no user namespace can map. */
+const outOfRange = (what: 'uid' | 'gid', text: string) => `${what} ${text} is out of range (0..${MAX_ID})`;
+
 export function parsePasswd(text: string): PasswdEntry[] {
   return lines(text).flatMap((fields) => {
     const [name, , uid, gid, , home] = fields;
@@ -73,6 +76,7 @@ export function resolveUser(spec: string, passwdText: string | null, groupText: 
   const byName = passwd.find((p) => p.name === user);
   const uid = byName?.uid ?? id(user);
   if (uid === undefined) {
+    if (/^\d+$/.test(user)) throw new UsageError(outOfRange('uid', user));
     throw new UsageError(`unable to find user ${user}: ${passwdText === null ? 'the image has no /etc/passwd' : "no matching entry in the image's /etc/passwd"}`);
   }
   // A numeric uid takes the passwd entry's gid and home if there is one, as login(1) would.
@@ -81,6 +85,7 @@ export function resolveUser(spec: string, passwdText: string | null, groupText: 
   if (group !== undefined) {
     const gid = groups.find((g) => g.name === group)?.gid ?? id(group);
     if (gid === undefined) {
+      if (/^\d+$/.test(group)) throw new UsageError(outOfRange('gid', group));
       throw new UsageError(`unable to find group ${group}: ${groupText === null ? 'the image has no /etc/group' : "no matching entry in the image's /etc/group"}`);
     }
     return { uid, gid, groups: [], home: entry?.home ?? '/' };
