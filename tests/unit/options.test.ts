@@ -1,5 +1,6 @@
 /** The runner's options are checked before anything is created. */
 import { describe, expect, test } from 'vitest';
+import { UsageError } from '../../toolkit/runtime/errors.ts';
 import { parseRunnerOptions } from '../../toolkit/runtime/options.ts';
 import { requireMapped } from '../../toolkit/userns/id-maps.ts';
 
@@ -18,6 +19,12 @@ describe('runner options', () => {
     const o = parseRunnerOptions(['--name', 'db_1']);
     expect(o.command).toEqual([]);
     expect(o.hostname).toBe('db-1');
+  });
+
+  test('two different --network values are refused, as docker does: one network namespace per container', () => {
+    expect(() => parseRunnerOptions(['--network', 'none', '--network=bridge'])).toThrow(UsageError);
+    expect(() => parseRunnerOptions(['--network', 'none', '--network=bridge'])).toThrow(/^Expected one --network, got "none" and "bridge": a container has one network namespace$/);
+    expect(parseRunnerOptions(['--network', 'none', '--network', 'none']).network).toBe('none');
   });
 
   test('a pod: container:NAME joins, and conflicts with what NAME already decides', () => {

@@ -105,6 +105,14 @@ export function parseRunnerOptions(argv: readonly string[]): RunnerOptions {
     given.add(flag);
     values.set(flag, [...(values.get(flag) ?? []), value]);
   }
+  // docker's single-valued flags take the last value given (a Go flag set's
+  // strings), but a container has one network namespace: docker refuses
+  // `--network none --network bridge` ("conflicting options"), and so does the
+  // workbook, before anything is made. The same value twice is no conflict.
+  const networks = [...new Set(values.get('--network') ?? [])];
+  if (networks.length > 1) {
+    throw new UsageError(`Expected one --network, got ${networks.map((n) => shown(n)).join(' and ')}: a container has one network namespace`);
+  }
   const one = (flag: string) => values.get(flag)?.at(-1);
   const all = (flag: string) => values.get(flag) ?? [];
   const command = argv.slice(i);
